@@ -95,3 +95,29 @@ BOOST_AUTO_TEST_CASE(result_carries_message) {
     };
     BOOST_TEST(h().error().id == "TCP8050");
 }
+
+#include "core/base/ip.hpp"
+
+BOOST_AUTO_TEST_CASE(ip_addresses_and_ranges) {
+    auto a = IpAddress::parse("10.6.11.1");
+    BOOST_REQUIRE(a.has_value());
+    BOOST_TEST(a->is_v4());
+    BOOST_TEST(a->to_string() == "10.6.11.1");
+    auto net = IpRange::subnet(*IpAddress::parse("10.6.0.0"), "255.255.0.0");
+    BOOST_REQUIRE(net.has_value());
+    BOOST_TEST(net->to_string() == "10.6.0.0/16");
+    BOOST_TEST(net->contains(*a));
+    BOOST_TEST(!net->contains(*IpAddress::parse("10.7.0.1")));
+    BOOST_TEST(!IpRange::subnet(*IpAddress::parse("10.6.0.0"), "255.0.255.0").has_value());
+    auto r = IpRange{*IpAddress::parse("10.0.0.5"), *IpAddress::parse("10.0.0.9")};
+    BOOST_TEST(r.to_string() == "10.0.0.5-10.0.0.9");
+    BOOST_TEST(r.overlaps(*IpRange::subnet(*IpAddress::parse("10.0.0.8"), "30")));
+    auto v6 = IpAddress::parse("2001:db8::1");
+    BOOST_REQUIRE(v6.has_value());
+    BOOST_TEST(v6->is_v6());
+    BOOST_TEST(IpRange::prefix(*v6, 64).to_string() == "2001:db8::/64");
+    BOOST_TEST(!r.overlaps(IpRange::single(*v6)));
+    BOOST_TEST(IpAddress::parse("255.255.255.255")->next().to_string() == "255.255.255.255");
+    BOOST_TEST(IpAddress::parse("10.0.0.255")->next().to_string() == "10.0.1.0");
+    BOOST_TEST(!IpAddress::parse("10.0.0").has_value());
+}
