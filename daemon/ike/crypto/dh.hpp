@@ -58,6 +58,7 @@ public:
 
 private:
     friend class DhKeyPair;
+    Result<DhKeyPair> make_pair(std::unique_ptr<detail::DhPrivate> priv) const;
     DhGroup(DhId id, std::shared_ptr<const detail::DhParams> p) : id_(id), params_(std::move(p)) {}
     DhId id_ = DhId::NONE;
     std::shared_ptr<const detail::DhParams> params_;
