@@ -212,10 +212,13 @@ Result<Bytes> Cipher::encrypt(ByteView key, ByteView iv, ByteView aad, ByteView 
                EVP_CIPHER_CTX_set_padding(ctx.get(), 0) != 1) {
         return ossl::fail_ossl("encrypt");
     }
-    // CCM wants the (possibly empty) payload passed through Update once.
+    // CCM wants the (possibly empty) payload passed through Update once, with
+    // non-null pointers even when it is empty.
+    static uint8_t empty[1];
+    const uint8_t* in_ptr = len > 0 ? plaintext.data() : empty;
+    uint8_t* out_ptr = len > 0 ? out.data() : empty;
     if ((len > 0 || c.mode == Mode::Ccm) &&
-        (EVP_EncryptUpdate(ctx.get(), out.data(), &outl, plaintext.data(), len) != 1 ||
-         outl != len)) {
+        (EVP_EncryptUpdate(ctx.get(), out_ptr, &outl, in_ptr, len) != 1 || outl != len)) {
         return ossl::fail_ossl("encrypt");
     }
     int finl = 0;
@@ -271,7 +274,9 @@ Result<Bytes> Cipher::decrypt(ByteView key, ByteView iv, ByteView aad, ByteView 
     }
     if (c.mode == Mode::Ccm) {
         // CCM checks the tag inside the one Update call.
-        if (EVP_DecryptUpdate(ctx.get(), out.data(), &outl, input.data(), len) != 1) {
+        static uint8_t empty[1];
+        if (EVP_DecryptUpdate(ctx.get(), len > 0 ? out.data() : empty, &outl,
+                              len > 0 ? input.data() : empty, len) != 1) {
             OPENSSL_cleanse(out.data(), out.size());
             return fail("IKE0005", name());
         }
