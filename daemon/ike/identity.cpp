@@ -137,6 +137,12 @@ Result<Bytes> dn_from_text(std::string_view text) {
             }
             std::string key(trim(a.substr(0, eq)));
             std::string value = unescape_value(a.substr(eq + 1));
+            // Short names are upper case in OpenSSL's table (CN, OU); accept
+            // any case as people type them.
+            if (OBJ_txt2nid(key.c_str()) == NID_undef &&
+                OBJ_txt2nid(to_upper(key).c_str()) != NID_undef) {
+                key = to_upper(key);
+            }
             if (OBJ_txt2nid(key.c_str()) == NID_undef) {
                 return bad_dn(text, "unknown attribute " + key);
             }

@@ -20,6 +20,7 @@
 #include "core/base/result.hpp"
 #include "core/policy/model.hpp"
 #include "daemon/ike/auth/keys.hpp"
+#include "daemon/ike/iana.hpp"
 
 struct x509_st;
 struct x509_store_st;
@@ -80,7 +81,8 @@ private:
 };
 
 // Validates `end_entity` with the untrusted `intermediates` (as received in
-// CERT payloads, any order) up to a CA in `trust` at time `now`.
+// CERT payloads, any order) up to a CA in `trust` at time `now`. Every CA in
+// the store is an anchor, an intermediate one too.
 // IKE0111 (AUTHENTICATION_FAILED) with OpenSSL's reason and the subject in
 // the values: expired or not yet valid, unknown issuer, bad signature, a
 // non-CA in the middle of the chain.
