@@ -279,7 +279,8 @@ Result<policy::Identity> from_wire(const IkeIdentity& id) {
         if (!ip) {
             return bad("address of the wrong length");
         }
-        return policy::Identity{want == 4 ? policy::IdType::IPv4 : policy::IdType::IPv6, ip->to_string()};
+        return policy::Identity{want == 4 ? policy::IdType::IPv4 : policy::IdType::IPv6,
+                                ip->to_string()};
     }
     case ike::IdType::ID_FQDN:
         if (!printable(text)) {

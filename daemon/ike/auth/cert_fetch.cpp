@@ -286,8 +286,8 @@ Result<Bytes> fetch_certificate(std::string_view url, ByteView sha1, const Fetch
     }
     bool chunked = false;
     std::optional<long long> content_length;
-    for (const auto& line : split(head.substr(eol == std::string_view::npos ? head.size() : eol + 2),
-                                  '\n')) {
+    for (const auto& line :
+         split(head.substr(eol == std::string_view::npos ? head.size() : eol + 2), '\n')) {
         std::string_view l = trim(line);
         size_t colon = l.find(':');
         if (colon == std::string_view::npos) {

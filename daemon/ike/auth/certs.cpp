@@ -247,8 +247,8 @@ Status match_identity(const Certificate& cert, const policy::Identity& id) {
         }
         const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(x);
         if (ski != nullptr &&
-            Bytes(ASN1_STRING_get0_data(ski), ASN1_STRING_get0_data(ski) + ASN1_STRING_length(ski)) ==
-                *want) {
+            Bytes(ASN1_STRING_get0_data(ski),
+                  ASN1_STRING_get0_data(ski) + ASN1_STRING_length(ski)) == *want) {
             return {};
         }
         return mismatch(id, cert);

@@ -53,7 +53,8 @@ public:
     x509_st* native() const { return cert_.get(); }
 
 private:
-    Certificate(std::shared_ptr<x509_st> c, Bytes der) : cert_(std::move(c)), der_(std::move(der)) {}
+    Certificate(std::shared_ptr<x509_st> c, Bytes der)
+        : cert_(std::move(c)), der_(std::move(der)) {}
     std::shared_ptr<x509_st> cert_;
     Bytes der_;
 };

@@ -227,7 +227,9 @@ BOOST_AUTO_TEST_CASE(digital_signature_malformed) {
     auto sig = sign({AuthMethod::DIGITAL_SIGNATURE, HashAlgorithm::SHA2_256}, p256(), kOctets);
     BOOST_REQUIRE(sig.ok());
     PublicKey pub = p256().public_key();
-    auto v = [&](ByteView data) { return verify(AuthMethod::DIGITAL_SIGNATURE, pub, kOctets, data); };
+    auto v = [&](ByteView data) {
+        return verify(AuthMethod::DIGITAL_SIGNATURE, pub, kOctets, data);
+    };
     BOOST_TEST(v({}).error().id == "IKE0104");
     BOOST_TEST(v(ByteView(*sig).subspan(0, 1)).error().id == "IKE0104");
     BOOST_TEST(v(ByteView(*sig).subspan(0, 13)).error().id == "IKE0104");  // no signature
@@ -282,9 +284,10 @@ BOOST_AUTO_TEST_CASE(key_parsing) {
     BOOST_REQUIRE(spki.ok());
     BOOST_TEST((spki->type() == KeyType::EcP384));
     BOOST_TEST(PrivateKey::from_der(b("garbage")).error().id == "IKE0101");
-    BOOST_TEST(PrivateKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
-                   .error()
-                   .id == "IKE0101");
+    BOOST_TEST(
+        PrivateKey::from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+            .error()
+            .id == "IKE0101");
     BOOST_TEST(PublicKey::from_spki_der(b("x")).error().id == "IKE0100");
     Bytes trailing = p256().public_key().spki_der();
     trailing.push_back(0);

@@ -88,7 +88,8 @@ private:
             resp = "HTTP/1.1 200 OK\r\nContent-Type: application/pkix-cert\r\nContent-Length: " +
                    std::to_string(body.size()) + "\r\n\r\n" + body;
         } else if (path == "/chunked") {
-            std::string half1 = body.substr(0, body.size() / 2), half2 = body.substr(body.size() / 2);
+            std::string half1 = body.substr(0, body.size() / 2),
+                        half2 = body.substr(body.size() / 2);
             auto hex = [](size_t n) {
                 char b[16];
                 snprintf(b, sizeof b, "%zx", n);
@@ -201,9 +202,10 @@ BOOST_AUTO_TEST_CASE(fetch_failures) {
 }
 
 BOOST_AUTO_TEST_CASE(refused_urls_and_connect_errors) {
-    for (const char* url : {"https://127.0.0.1/c.der", "ftp://127.0.0.1/c", "ldap://x/", "http://",
-                            "http://user@127.0.0.1/", "http://127.0.0.1:0/", "http://127.0.0.1:99999/",
-                            "http://[::1/", "http://127.0.0.1/a b", "127.0.0.1/c.der"}) {
+    for (const char* url :
+         {"https://127.0.0.1/c.der", "ftp://127.0.0.1/c", "ldap://x/", "http://",
+          "http://user@127.0.0.1/", "http://127.0.0.1:0/", "http://127.0.0.1:99999/",
+          "http://[::1/", "http://127.0.0.1/a b", "127.0.0.1/c.der"}) {
         auto r = fetch_certificate(url, Bytes(20, 0));
         BOOST_TEST_CONTEXT(url) {
             BOOST_REQUIRE(!r.ok());

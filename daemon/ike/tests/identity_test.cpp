@@ -127,8 +127,10 @@ BOOST_AUTO_TEST_CASE(matching_rules) {
     BOOST_TEST(identity_matches({PT::Fqdn, "gw.example.com."}, {PT::Fqdn, "gw.example.com"}));
     BOOST_TEST(!identity_matches({PT::Fqdn, "gw.example.com"}, {PT::Fqdn, "gw.example.org"}));
     BOOST_TEST(!identity_matches({PT::Fqdn, "gw.example.com"}, {PT::UserFqdn, "gw.example.com"}));
-    BOOST_TEST(identity_matches({PT::UserFqdn, "Bob@EXAMPLE.com"}, {PT::UserFqdn, "Bob@example.COM"}));
-    BOOST_TEST(!identity_matches({PT::UserFqdn, "Bob@example.com"}, {PT::UserFqdn, "bob@example.com"}));
+    BOOST_TEST(
+        identity_matches({PT::UserFqdn, "Bob@EXAMPLE.com"}, {PT::UserFqdn, "Bob@example.COM"}));
+    BOOST_TEST(
+        !identity_matches({PT::UserFqdn, "Bob@example.com"}, {PT::UserFqdn, "bob@example.com"}));
     BOOST_TEST(identity_matches({PT::IPv6, "2001:db8::1"}, {PT::IPv6, "2001:db8:0:0::1"}));
     BOOST_TEST(!identity_matches({PT::IPv4, "192.0.2.1"}, {PT::IPv4, "192.0.2.2"}));
     BOOST_TEST(identity_matches({PT::AnyIp, ""}, {PT::IPv4, "198.51.100.4"}));
