@@ -31,8 +31,9 @@ Status run(cl::Invocation& inv) {
         }
         return r.failure();
     }
-    // Wait for the process itself to be gone (the lock is released).
-    for (int i = 0; i < 200 && cmd::running_vman(); ++i) {
+    // Wait for the process itself to be gone: its lock released and no
+    // process left (a zombie waiting for its parent counts as gone).
+    for (int i = 0; i < 200 && (cmd::running_vman() || cmd::process_alive(*pid)); ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return cmd::finish(inv, *r);

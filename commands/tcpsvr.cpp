@@ -2,7 +2,10 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include <fstream>
 
 #include "core/base/paths.hpp"
 #include "core/base/text.hpp"
@@ -49,6 +52,17 @@ std::optional<pid_t> running_vman() {
     }
     ::close(fd);
     return pid;
+}
+
+bool process_alive(pid_t pid) {
+    if (pid <= 0 || ::kill(pid, 0) != 0) {
+        return false;
+    }
+    std::ifstream st("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(st, line);
+    auto close = line.rfind(')');
+    return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
 }
 
 }  // namespace qvpn::cmd

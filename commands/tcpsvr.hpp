@@ -20,4 +20,7 @@ Status vpn_only(const cl::Invocation& inv);
 // locked), or nullopt.
 std::optional<pid_t> running_vman();
 
+// Is `pid` a live process (not a zombie)?
+bool process_alive(pid_t pid);
+
 }  // namespace qvpn::cmd
