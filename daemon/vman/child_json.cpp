@@ -35,14 +35,6 @@ nlohmann::json pair_json(const sa::SaPair& p, const char* proto) {
 
 }  // namespace
 
-Result<sa::ChildSa> child_from_json(const nlohmann::json&) {
-    // TODO(sa-json): the ChildSa wire form is defined by the SA team next to
-    // sa_types.hpp and is not in this build yet. Until it is, child_up and
-    // child_rekeyed cannot be read: the connection fails with IPC0003, then
-    // TCP8601 reason 6, and the key manager is told the install failed.
-    return fail("IPC0003", "key manager", "the ChildSa form is not built in");
-}
-
 nlohmann::json child_summary(const sa::ChildSa& c) {
     nlohmann::json j = {{"reqid", c.reqid},
                         {"mode", c.mode == sa::Mode::Tunnel ? "*TUNNEL" : "*TRANSPORT"},

@@ -1,4 +1,4 @@
-// ChildSa values on the key-manager channel and in status replies.
+// ChildSa values in status replies (the wire form is daemon/sa/sa_json.hpp).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -7,9 +7,6 @@
 #include "daemon/sa/sa_types.hpp"
 
 namespace qvpn::vman {
-
-// The "sa" object of child_up / child_rekeyed (keys included).
-Result<sa::ChildSa> child_from_json(const nlohmann::json& j);
 
 // For status and sa_list replies: everything but key material.
 nlohmann::json child_summary(const sa::ChildSa& c);

@@ -1,13 +1,8 @@
 #include "daemon/vman/ike_sockets.hpp"
 
-// glibc's netinet/in.h before the kernel headers, so in6_pktinfo comes from
-// glibc and linux/in6.h does not redefine it.
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <linux/ipsec.h>
-#include <linux/udp.h>
-#include <linux/xfrm.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,9 +11,6 @@
 
 #include "core/base/text.hpp"
 
-#ifndef UDP_ENCAP_ESPINUDP
-#define UDP_ENCAP_ESPINUDP 2
-#endif
 
 namespace qvpn::vman {
 
@@ -38,24 +30,7 @@ Failure sock_fail(uint16_t port, int family, const char* what, int err) {
                     .with_errno(err));
 }
 
-// A socket-level IPsec policy that lets the socket's own traffic bypass
-// every SPD entry (one for each direction).
-Status bypass(int fd, int family, uint16_t port) {
-    xfrm_userpolicy_info pol{};
-    pol.action = XFRM_POLICY_ALLOW;
-    pol.sel.family = static_cast<uint16_t>(family == 6 ? AF_INET6 : AF_INET);
-    int level = family == 6 ? IPPROTO_IPV6 : IPPROTO_IP;
-    int opt = family == 6 ? IPV6_XFRM_POLICY : IP_XFRM_POLICY;
-    for (uint8_t dir : {XFRM_POLICY_IN, XFRM_POLICY_OUT}) {
-        pol.dir = dir;
-        if (::setsockopt(fd, level, opt, &pol, sizeof pol) != 0) {
-            return sock_fail(port, family, "IPsec policy bypass", errno);
-        }
-    }
-    return {};
-}
-
-Result<int> open_one(int family, uint16_t port, bool encap) {
+Result<int> open_one(sa::SaBackend& be, int family, uint16_t port, bool natt) {
     int fd = ::socket(family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
                       0);
     if (fd < 0) {
@@ -66,12 +41,10 @@ Result<int> open_one(int family, uint16_t port, bool encap) {
         return f;
     };
     int one = 1;
-    uint32_t mark = kIkeMark;
-    if (::setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark) != 0) {
-        return closing(sock_fail(port, family, "SO_MARK", errno));
-    }
-    if (auto b = bypass(fd, family, port); !b.ok()) {
-        return closing(b.failure());
+    if (auto p = be.prepare_ike_socket(fd, family == 6 ? AF_INET6 : AF_INET, natt); !p.ok()) {
+        Msg m = msg("VMN001D", port, std::string(family == 6 ? "IPv6 " : "IPv4 ") +
+                                         "socket options: " + p.error().id);
+        return closing(fail(m.with_errno(p.error().sys_errno)));
     }
     if (family == 6) {
         ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
@@ -93,24 +66,18 @@ Result<int> open_one(int family, uint16_t port, bool encap) {
             return closing(sock_fail(port, family, "bind", errno));
         }
     }
-    if (encap) {
-        int type = UDP_ENCAP_ESPINUDP;
-        if (::setsockopt(fd, IPPROTO_UDP, UDP_ENCAP, &type, sizeof type) != 0) {
-            return closing(sock_fail(port, family, "UDP_ENCAP_ESPINUDP", errno));
-        }
-    }
     return fd;
 }
 
 }  // namespace
 
-Result<IkeSockets> IkeSockets::open(bool kernel_encap) {
+Result<IkeSockets> IkeSockets::open(sa::SaBackend& backend) {
     IkeSockets s;
     s.ike_port_ = port_from_env("QVPN_IKE_PORT", 500);
     s.natt_port_ = port_from_env("QVPN_NATT_PORT", 4500);
     for (int family : {4, 6}) {
         for (uint16_t port : {s.ike_port_, s.natt_port_}) {
-            auto fd = open_one(family, port, kernel_encap && port == s.natt_port_);
+            auto fd = open_one(backend, family, port, port == s.natt_port_);
             if (!fd.ok()) {
                 // IPv6 may be disabled on this system; IPv4 is required.
                 if (family == 6 && fd.error().sys_errno == EAFNOSUPPORT) {

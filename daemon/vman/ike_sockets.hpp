@@ -1,10 +1,10 @@
 // QTOVMAN's UDP sockets: port 500 and 4500, IPv4 and IPv6.
 //
-// Each socket carries the IKE firewall mark and a per-socket IPsec policy
-// bypass (in and out), so IKE and ESP-in-UDP never enter a tunnel of their
-// own; with the kernel data path port 4500 also has UDP_ENCAP_ESPINUDP, so
-// the kernel takes ESP-in-UDP itself. Local addresses come from
-// IP_PKTINFO/IPV6_PKTINFO and go back out as the source of answers.
+// The SA backend prepares each socket (SaBackend::prepare_ike_socket): the
+// bypass mark and a per-socket IPsec policy bypass, so IKE and ESP-in-UDP
+// never enter a tunnel of their own, and with the kernel data path
+// UDP_ENCAP_ESPINUDP on 4500. Local addresses come from IP_PKTINFO /
+// IPV6_PKTINFO and go back out as the source of answers.
 #pragma once
 
 #include <cstdint>
@@ -16,10 +16,9 @@
 #include "core/base/bytes.hpp"
 #include "core/base/ip.hpp"
 #include "core/base/result.hpp"
+#include "daemon/sa/backend.hpp"
 
 namespace qvpn::vman {
-
-inline constexpr uint32_t kIkeMark = 0x51564d;  // "QVM": skips tunnel routes
 
 struct UdpDatagram {
     IpAddress local, remote;
@@ -31,7 +30,7 @@ class IkeSockets {
 public:
     // Ports from QVPN_IKE_PORT / QVPN_NATT_PORT when set (tests), else 500
     // and 4500. IPv6 sockets are optional: a system without IPv6 runs v4.
-    static Result<IkeSockets> open(bool kernel_encap);
+    static Result<IkeSockets> open(sa::SaBackend& backend);
     IkeSockets() = default;
     IkeSockets(IkeSockets&&) noexcept;
     IkeSockets& operator=(IkeSockets&&) noexcept;

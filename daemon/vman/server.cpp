@@ -17,6 +17,7 @@
 #include "core/base/text.hpp"
 #include "core/msg/catalog.hpp"
 #include "core/ipc/policy_json.hpp"
+#include "daemon/sa/sa_json.hpp"
 #include "daemon/vman/child_json.hpp"
 
 namespace qvpn::vman {
@@ -40,6 +41,10 @@ bool journals_activity(policy::Journaling j) {
 }
 
 std::string upper_key(const std::string& name) { return to_upper(name); }
+
+std::string kind_name(sa::DataPathKind k) {
+    return k == sa::DataPathKind::Kernel ? "*KERNEL" : "*USERSPACE";
+}
 
 // TCP8601's reason code for a detail message that came from elsewhere.
 int reason_for(const std::string& id) {
@@ -88,14 +93,14 @@ Status Server::start(bool stale) {
     }
     QVPN_TRY(loop_.add(signal_fd_, EPOLLIN, [this](uint32_t) { on_signal(); }));
 
-    policy_ = make_policy_port(log_);
+    QVPN_ASSIGN(policy_, make_policy_port());
     rules_ = make_rules_port(log_);
     policy::DataPath path = policy::DataPath::Auto;
     if (auto p = policy_->data_path(); p.ok()) {
         path = *p;
     }
-    sa_ = make_sa_port(path, log_);
-    log_.debug("server", "data path " + sa_->name());
+    QVPN_ASSIGN(sa_, make_sa_backend(path, log_));
+    log_.debug("server", "data path " + kind_name(sa_->kind()));
 
     int days = 30;
     if (auto d = policy_->journal_retention_days(); d.ok()) {
@@ -110,17 +115,25 @@ Status Server::start(bool stale) {
 
     // Recovery: whatever a killed QTOVMAN left installed goes first.
     auto removed = sa_->cleanup_stale();
-    if (!removed.ok()) {
+    unsigned stale_entries = 0;
+    if (removed.ok()) {
+        stale_entries = removed->states + removed->policies + removed->routes;
+    } else {
         log_.message(removed.error());
     }
-    if (auto r = policy_->reset_states(); !r.ok()) {
-        log_.debug("server", "state table: " + msgcat::line(r.error()));
+    // Rows a killed QTOVMAN left active are counted before the reset.
+    int stale_states = 0;
+    if (auto n = policy_->active_states(); n.ok()) {
+        stale_states = *n;
     }
-    if (stale || (removed.ok() && *removed > 0)) {
-        log_.message(msg("VMN001E", removed.ok() ? *removed : 0, 0));
+    if (auto r = policy_->reset_states(); !r.ok()) {
+        log_.message(r.error());
+    }
+    if (stale || stale_entries > 0) {
+        log_.message(msg("VMN001E", stale_entries, stale_states));
     }
 
-    auto udp = IkeSockets::open(sa_->kernel());
+    auto udp = IkeSockets::open(*sa_);
     if (!udp.ok()) {
         return udp.failure();
     }
@@ -271,7 +284,7 @@ void Server::op_ping(Client& c) {
                        {"restarts", km.restarts}});
     }
     json data = {{"pid", ::getpid()},
-                 {"data_path", sa_->name()},
+                 {"data_path", kind_name(sa_->kind())},
                  {"ike_port", udp_->ike_port()},
                  {"natt_port", udp_->natt_port()},
                  {"ending", shutting_down_},
@@ -293,13 +306,11 @@ void Server::op_status(Client& c, const json& req) {
         json sas = json::array();
         for (const auto& ch : cn.children) {
             json s = child_summary(ch);
-            if (auto in = sa_->counters(ch, true); in.ok()) {
-                s["bytes_in"] = in->bytes;
-                s["packets_in"] = in->packets;
-            }
-            if (auto out = sa_->counters(ch, false); out.ok()) {
-                s["bytes_out"] = out->bytes;
-                s["packets_out"] = out->packets;
+            if (auto n = sa_->counters(ch.reqid); n.ok()) {
+                s["bytes_in"] = n->in.bytes;
+                s["packets_in"] = n->in.packets;
+                s["bytes_out"] = n->out.bytes;
+                s["packets_out"] = n->out.packets;
             }
             sas.push_back(std::move(s));
         }
@@ -521,9 +532,12 @@ Status Server::set_state(Conn& c, ConnState to) {
     log_.debug("conn", c.ref.name + " " + std::string(state_name(from)) + " -> " +
                            std::string(state_name(to)),
                {.conn = c.ref.name});
-    std::string msgid = c.last_error && to == ConnState::Error ? c.last_error->id : "";
-    if (auto r = policy_->record_state(c.ref.name, state_name(to), msgid); !r.ok()) {
-        log_.debug("conn", "state table: " + msgcat::line(r.error()));
+    std::optional<Msg> err;
+    if (to == ConnState::Error) {
+        err = c.last_error;
+    }
+    if (auto r = policy_->record_state(c.ref, to, err); !r.ok()) {
+        log_.message(r.error(), {.conn = c.ref.name});
     }
     return {};
 }
@@ -700,7 +714,7 @@ bool Server::begin_manual(Conn& c) {
 }
 
 bool Server::arm_on_demand(Conn& c) {
-    Trap t;
+    sa::Trap t;
     t.conn = c.ref.name;
     t.reqid = c.reqid;
     t.local = c.plan->local_endpoint;
@@ -729,11 +743,11 @@ void Server::fail_start(Conn& c, const Msg& detail, int reason) {
     log_.message(detail, {.conn = c.ref.name});
     log_.message(action, {.conn = c.ref.name});
     for (const auto& ch : c.children) {
-        (void)sa_->remove(ch);
+        (void)sa_->remove(ch.reqid);
     }
     c.children.clear();
     if (c.trap) {
-        (void)sa_->remove_trap(*c.trap);
+        (void)sa_->remove_trap(c.trap->reqid);
         c.trap.reset();
     }
     if (c.state != ConnState::Error) {
@@ -799,14 +813,14 @@ void Server::finish_end(Conn& c, std::optional<Msg> problem) {
         c.end_timer = 0;
     }
     for (const auto& ch : c.children) {
-        if (auto s = sa_->remove(ch); !s.ok()) {
+        if (auto s = sa_->remove(ch.reqid); !s.ok()) {
             log_.message(s.error(), {.conn = c.ref.name});
             problem = msg("TCP8602", c.ref.name, 3);
         }
     }
     c.children.clear();
     if (c.trap) {
-        if (auto s = sa_->remove_trap(*c.trap); !s.ok()) {
+        if (auto s = sa_->remove_trap(c.trap->reqid); !s.ok()) {
             log_.message(s.error(), {.conn = c.ref.name});
             problem = msg("TCP8602", c.ref.name, 3);
         }
@@ -959,7 +973,7 @@ void Server::on_km_message(KeyManager& km, const ipc::KmMessage& m) {
 void Server::km_child_up(const json& j) {
     std::string name = j.value("conn", "");
     Conn* c = find_conn(name);
-    auto ch = child_from_json(j.contains("sa") ? j["sa"] : json());
+    auto ch = sa::child_sa_from_json(j.contains("sa") ? j["sa"] : json());
     KeyManager* km = c != nullptr ? kms_->for_version(c->ref.ike_version) : nullptr;
     auto answer = [&](bool ok) {
         if (km != nullptr) {
@@ -997,25 +1011,18 @@ void Server::km_child_rekeyed(const json& j) {
     if (c == nullptr) {
         return;
     }
-    auto ch = child_from_json(j.contains("sa") ? j["sa"] : json());
+    auto ch = sa::child_sa_from_json(j.contains("sa") ? j["sa"] : json());
     if (!ch.ok()) {
         log_.message(ch.error(), {.conn = c->ref.name});
         return;
     }
-    // New first, so traffic never finds no SA; then the old one.
-    if (auto s = sa_->install(*ch); !s.ok()) {
+    // The backend installs the new CHILD_SA first, then removes the old.
+    uint32_t old = j.value("old_reqid", 0u);
+    if (auto s = sa_->replace(old, *ch); !s.ok()) {
         log_.message(s.error(), {.conn = c->ref.name});
         return;
     }
-    uint32_t old = j.value("old_reqid", 0u);
-    for (auto it = c->children.begin(); it != c->children.end();) {
-        if (it->reqid == old) {
-            (void)sa_->remove(*it);
-            it = c->children.erase(it);
-        } else {
-            ++it;
-        }
-    }
+    std::erase_if(c->children, [old](const sa::ChildSa& x) { return x.reqid == old; });
     c->children.push_back(*ch);
     ++c->refreshes;
     journal(*c, "*ENABLED");
@@ -1069,7 +1076,7 @@ void Server::on_udp(int fd) {
                 continue;
             }
             if (data.size() >= 4 && (data[0] | data[1] | data[2] | data[3]) != 0) {
-                sa_->esp_in_udp(d->remote, d->remote_port, d->local, data);
+                sa_->input_udp(data, d->remote, d->remote_port, d->local, d->local_port);
                 continue;
             }
             if (data.size() < 4) {
@@ -1097,7 +1104,7 @@ void Server::on_udp(int fd) {
 }
 
 void Server::on_sa_events() {
-    for (const auto& ev : sa_->take_events()) {
+    for (const auto& ev : sa_->events()) {
         Conn* c = nullptr;
         for (auto& [k, cn] : conns_) {
             if (cn.reqid == ev.reqid) {
@@ -1107,7 +1114,7 @@ void Server::on_sa_events() {
         if (c == nullptr) {
             continue;
         }
-        if (ev.kind == SaEvent::Kind::Acquire) {
+        if (ev.kind == sa::SaEvent::Kind::Acquire) {
             if (c->state == ConnState::OnDemand) {
                 std::optional<IpAddress> remote;
                 if (!c->plan || !c->plan->remote_data.is_single()) {
@@ -1126,7 +1133,7 @@ void Server::on_sa_events() {
                                        {"conn", c->ref.name},
                                        {"reqid", ev.reqid},
                                        {"spi", spi},
-                                       {"hard", ev.kind == SaEvent::Kind::HardExpire}}));
+                                       {"hard", ev.kind == sa::SaEvent::Kind::HardExpire}}));
         }
     }
 }
@@ -1181,13 +1188,8 @@ void Server::finish_shutdown() {
         shutdown_timer_ = 0;
     }
     kms_->kill_all();
-    for (auto& [k, c] : conns_) {
-        for (const auto& ch : c.children) {
-            (void)sa_->remove(ch);
-        }
-        if (c.trap) {
-            (void)sa_->remove_trap(*c.trap);
-        }
+    if (auto s = sa_->remove_all(); !s.ok()) {
+        log_.message(s.error());
     }
     (void)policy_->reset_states();
     if (listen_fd_ >= 0) {

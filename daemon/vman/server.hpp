@@ -33,7 +33,7 @@ struct Conn {
     uint32_t reqid = 0;
     std::optional<StartPlan> plan;
     std::vector<sa::ChildSa> children;  // installed through the SA port
-    std::optional<Trap> trap;           // on-demand: installed trap
+    std::optional<sa::Trap> trap;       // on-demand: installed trap
     nlohmann::json ike;                 // last ike_up report
     int refreshes = 0;
     int64_t start_us = 0;
@@ -121,13 +121,13 @@ private:
     int signal_fd_ = -1;
     std::map<int, Client> clients_;
     std::unique_ptr<PolicyPort> policy_;
-    std::unique_ptr<SaPort> sa_;
+    std::unique_ptr<sa::SaBackend> sa_;
     std::unique_ptr<RulesPort> rules_;
     std::unique_ptr<journal::Writer> jrn_;
     std::optional<IkeSockets> udp_;
     std::unique_ptr<KeyManagers> kms_;
     std::map<std::string, Conn> conns_;  // key: upper-case name
-    uint32_t next_reqid_ = 1;
+    uint32_t next_reqid_ = sa::kReqidFirst;
     uint64_t dropped_no_km_ = 0;
     bool shutting_down_ = false;
     std::vector<int> shutdown_waiters_;

@@ -47,16 +47,19 @@ ip netns exec $NS ss -ulnp | grep "pid=$pid," | grep -q '\[::\]:4500 ' || fail "
 expect_rc 1 VMN0005 in_b STRTCPSVR 'SERVER(*VPN)'
 grep -q '"msgid":"VMN001D"' $B/joblog/QTOVMAN.log || fail "B's job log lacks VMN001D"
 
-# The start path as far as this build goes: the detail, then TCP8601.
+# An unknown connection: the detail, then TCP8601 / TCP8602 with reason 1.
 out=$(in_a STRVPNCNN 'CNN(HRgw2FINgw)' 'WAIT(5)' 2>&1); rc=$?
 [ $rc = 1 ] || fail "STRVPNCNN rc $rc: $out"
-echo "$out" | head -1 | grep -q '^VMN001A' || fail "first message: $out"
+echo "$out" | head -1 | grep -q '^VMN0017' || fail "first message: $out"
 echo "$out" | tail -1 | grep -q '^TCP8601: .*HRgw2FINgw, reason code 1' || fail "last: $out"
 in_a DSPJOBLOG QTOVMAN 'MSGID(TCP8601)' | grep -q 'conn=HRgw2FINgw' || fail "job log lacks TCP8601"
+out=$(in_a ENDVPNCNN 'CNN(HRgw2FINgw)' 2>&1); rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q '^VMN0017' && echo "$out" | tail -1 | grep -q '^TCP8602: .*reason code 1' \
+  || fail "ENDVPNCNN unknown: rc $rc $out"
+expect_rc 1 VMN0017 in_a RSTVPNCNN 'CNN(HRgw2FINgw)'
 js=$(in_a DSPJOBLOG QTOVMAN --json)
 [ "${js:0:1}" = "[" ] && echo "$js" | grep -q '"msgid":"VMN0001"' || fail "DSPJOBLOG --json: $js"
 expect_rc 1 CPF3C53 in_a DSPJOBLOG 'JOB(NOSUCHJOB)'
-expect_rc 1 VMN001A in_a ENDVPNCNN 'CNN(HRgw2FINgw)'
 
 # Authority: a user outside qvpnadm is refused by the command.
 expect_rc 3 TCP8050 ip netns exec $NS setpriv --reuid=65534 --regid=65534 --clear-groups \
