@@ -416,7 +416,7 @@ private:
     std::string render_map(const ChainPlan& plan, const Block& b, bool inbound) {
         ++rules_;
         ++map_count_;
-        std::string name = prefix() + "m" + std::to_string(map_count_);
+        std::string name = prefix() + "m" + std::to_string(map_count_) + (inbound ? "_i" : "_o");
         std::string type, key;
         for (int f = 0; f < kFieldCount; ++f) {
             if (!has(b.shape.fields, Field(f))) {
@@ -518,7 +518,7 @@ void line_chains(std::string& o, const LinePlan& lp, const Implicit& imp) {
         if (imp.ipsec) {
             o += "  meta l4proto { esp, ah } counter accept comment \"ipsec\"\n";
         }
-        o += "  icmpv6 type 133-137 counter accept comment \"nd\"\n";
+        o += "  icmpv6 type { 130-137, 143 } counter accept comment \"nd\"\n";
         std::string later = class_target(2, "_l");
         std::string first = class_target(1, "_f");
         o += "  ip frag-off & 0x1fff != 0 " + later + "\n";

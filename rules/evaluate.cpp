@@ -47,7 +47,10 @@ Decision evaluate(const Document& doc, const std::vector<std::string>& sets,
     if (implicit.ipsec && (p.proto == 50 || p.proto == 51)) {
         return {true, 0, "esp"};
     }
-    if (headers && p.proto == 58 && p.icmp_type >= 133 && p.icmp_type <= 137) {
+    // IPv6 neighbour discovery and multicast listener discovery: what ARP
+    // and IGMP snooping are to IPv4, which no filter rule sees.
+    if (headers && p.proto == 58 &&
+        ((p.icmp_type >= 130 && p.icmp_type <= 137) || p.icmp_type == 143)) {
         return {true, 0, "nd"};
     }
     for (const auto& set : sets) {

@@ -309,7 +309,7 @@ private:
                 f.journal = v == "FULL";
             } else if (K == "CONNECTION_DEFINITION") {
                 Token t;
-                ok = equals(k) && value(k, t);
+                ok = equals(k) && value(k, t, true);
                 f.connection = t.text;
                 f.connection_loc = t.loc;
             } else if (K == "SERVICE") {

@@ -253,7 +253,7 @@ FILTER_INTERFACE LINE = TRLINE SET = pre, pol, web
     BOOST_TEST_MESSAGE(u.body);
     BOOST_CHECK_EQUAL(u.maps, 1u);
     BOOST_CHECK_EQUAL(u.map_elements, 3u);
-    BOOST_CHECK(u.body.find("map u3_m1 { type ipv4_addr . inet_proto . inet_service : verdict; "
+    BOOST_CHECK(u.body.find("map u3_m1_i { type ipv4_addr . inet_proto . inet_service : verdict; "
                             "counter;") != std::string::npos);
     BOOST_CHECK(u.body.find("10.6.1.1 . 6 . 80 comment \"r3\" : jump u3_r3_i") !=
                 std::string::npos);
