@@ -3,6 +3,10 @@
 #define BOOST_TEST_MODULE trace_decoder
 #include <boost/test/unit_test.hpp>
 
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
 #include "daemon/trace/decoder.hpp"
 #include "daemon/trace/tests/frames.hpp"
 
@@ -487,4 +491,35 @@ BOOST_AUTO_TEST_CASE(names) {
     BOOST_TEST(ike_notify_name(1, 36136) == "R-U-THERE");
     BOOST_TEST(ike_flags_text(2, 0x28) == "I R");
     BOOST_TEST(tcp_flags_text(0) == "none");
+}
+
+// A real IKE_SA_INIT request from strongSwan 5.9.8, captured by the trace
+// job on a veth line (daemon/trace/tests/corpus: first byte 0 = Ethernet).
+BOOST_AUTO_TEST_CASE(real_strongswan_ike_sa_init) {
+    const char* src = std::getenv("QVPN_SOURCE_DIR");
+    BOOST_REQUIRE(src != nullptr);
+    std::ifstream in(std::string(src) +
+                         "/daemon/trace/tests/corpus/trace_decoder/real-ikev2-sa-init-request",
+                     std::ios::binary);
+    Bytes file((std::istreambuf_iterator<char>(in)), {});
+    BOOST_REQUIRE(file.size() > 100u);
+    ByteView frame = ByteView(file).subspan(1);
+    DecodedFrame d = decode(LinkType::Ethernet, frame);
+    BOOST_TEST(!d.truncated.has_value());
+    BOOST_TEST(d.malformed.empty());
+    const auto* h = d.find<IkeHeader>();
+    BOOST_REQUIRE(h != nullptr);
+    ByteReader spi(frame.subspan(42, 8));
+    BOOST_TEST(h->initiator_spi == spi.u64());
+    BOOST_TEST(h->responder_spi == 0u);
+    BOOST_TEST(h->exchange_type == 34);
+    BOOST_TEST(h->flags == 0x08);
+    BOOST_TEST(h->length == frame.size() - 42u);
+    std::vector<uint16_t> seen;
+    for (const auto& p : h->payloads) {
+        seen.push_back(p.notify_type ? *p.notify_type : p.type);
+    }
+    // SA KE Nonce N(NATD_S_IP) N(NATD_D_IP) N(FRAG_SUP) N(HASH_ALG) N(REDIR_SUP)
+    BOOST_TEST(seen == std::vector<uint16_t>({33, 34, 40, 16388, 16389, 16430, 16431, 16406}));
+    BOOST_TEST(*h->payloads[1].dh_group == 14);
 }
