@@ -219,8 +219,13 @@ void Engine::on_timer(TimerId id) {
         if (sa->state == IkeState::Established) {
             if (sa->policy.attributes.ikesa_rekey) {
                 start_rekey_ike(*sa);
-            } else {
+            } else if (sa->local_conn) {
                 start_reauth(*sa);
+            } else {
+                // Reauthentication is the job of the side that started the
+                // connection: the peer may accept no connection from us. If
+                // it never does, the hard lifetime ends this IKE SA.
+                debug(sa, "rekey", "waiting for the peer to reauthenticate");
             }
         }
         break;
@@ -230,8 +235,7 @@ void Engine::on_timer(TimerId id) {
             log(sa, joblog::Level::Info, msg("IKE0A03", sa->conn, "lifetime expired"));
             for (auto& c : sa->children) {
                 if (c.state != ChildState::Closed) {
-                    actions_.push_back(RemoveChild{sa->conn, c.reqid, c.spi_in, "lifetime expired"});
-                    set_state(*sa, c, ChildState::Closed);
+                    remove_child(*sa, c, "lifetime expired");
                 }
             }
             start_delete_ike(*sa);
@@ -360,7 +364,8 @@ void Engine::close_sa(IkeSa& sa, const std::string& reason, bool remove_children
         if (c.state == ChildState::Closed) {
             continue;
         }
-        if (remove_children) {
+        if (remove_children && !c.removed) {
+            c.removed = true;
             actions_.push_back(RemoveChild{sa.conn, c.reqid, c.spi_in, reason});
             ++counters_.children_deleted;
         }
@@ -485,6 +490,7 @@ void Engine::initiate(const policy::ConnectionPolicy& policy, uint32_t reqid,
 
     auto sa = std::make_unique<IkeSa>();
     sa->initiator = true;
+    sa->local_conn = true;
     sa->spi_i = new_spi();
     sa->conn = conn;
     sa->policy = policy;
@@ -560,8 +566,11 @@ void Engine::expire(const std::string& conn, uint32_t reqid, uint32_t spi, bool 
         ProtocolId proto = c->choice.proto;
         cancel(c->rekey_timer);
         cancel(c->expire_timer);
-        actions_.push_back(RemoveChild{s->conn, c->reqid, in, "lifetime expired"});
-        ++counters_.children_deleted;
+        if (!c->removed) {
+            c->removed = true;
+            actions_.push_back(RemoveChild{s->conn, c->reqid, in, "lifetime expired"});
+            ++counters_.children_deleted;
+        }
         log(s.get(), joblog::Level::Info, msg("IKE0A12", s->conn, "lifetime expired"), in);
         if (c->state == ChildState::Closed || c->delete_sent) {
             break;
@@ -619,11 +628,7 @@ void Engine::terminate(const std::string& conn) {
         }
         for (auto& c : s->children) {
             if (c.state != ChildState::Closed) {
-                cancel(c.rekey_timer);
-                cancel(c.expire_timer);
-                actions_.push_back(RemoveChild{s->conn, c.reqid, c.spi_in, "ended"});
-                ++counters_.children_deleted;
-                set_state(*s, c, ChildState::Closed);
+                remove_child(*s, c, "ended");
             }
         }
         if (s->state == IkeState::Established || s->state == IkeState::Rekeyed) {

@@ -387,9 +387,17 @@ void Engine::handle_auth_request(IkeSa& sa, const Header& h, const std::vector<P
         report_child_failure(sa, child.reason, child.detail);
     }
     // RFC 7296 2.4: INITIAL_CONTACT: every other IKE SA with this peer
-    // identity is stale.
+    // identity is stale. Without it, a second IKE SA of the same peer is a
+    // reauthentication: the old one goes when the peer deletes it, quietly.
     if (find_notify(p, NotifyType::INITIAL_CONTACT) != nullptr) {
         drop_stale_sas(sa);
+    } else {
+        for (auto& [k, other] : sas_) {
+            if (other.get() != &sa && other->state == IkeState::Established &&
+                other->conn == sa.conn && other->peer_id && *other->peer_id == *sa.peer_id) {
+                other->replaced_by = sa.our_spi();
+            }
+        }
     }
 }
 

@@ -661,6 +661,7 @@ IkeSa& Engine::make_rekeyed(IkeSa& old, bool we_initiated, uint64_t our_spi, uin
                             const Bytes& ni, const Bytes& nr, const crypto::IkeSuite& suite) {
     auto n = std::make_unique<IkeSa>();
     n->initiator = we_initiated;
+    n->local_conn = old.local_conn;
     n->spi_i = we_initiated ? our_spi : peer_spi;
     n->spi_r = we_initiated ? peer_spi : our_spi;
     n->conn = old.conn;
@@ -892,6 +893,7 @@ void Engine::start_reauth(IkeSa& sa) {
     sa.reauth_started = true;
     auto n = std::make_unique<IkeSa>();
     n->initiator = true;
+    n->local_conn = sa.local_conn;
     n->spi_i = new_spi();
     n->conn = sa.conn;
     n->policy = sa.policy;

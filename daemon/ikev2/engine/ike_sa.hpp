@@ -95,6 +95,7 @@ struct Request {
 struct IkeSa {
     uint64_t spi_i = 0, spi_r = 0;
     bool initiator = true;  // the original initiator of this IKE SA
+    bool local_conn = false;  // the connection was started here (initiate), not by the peer
     IkeState state = IkeState::Idle;
     std::string conn;
     policy::ConnectionPolicy policy;

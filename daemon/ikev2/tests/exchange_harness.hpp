@@ -16,7 +16,11 @@
 #include <string>
 #include <vector>
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "core/base/clock.hpp"
+#include "core/msg/catalog.hpp"
 #include "daemon/ike/identity.hpp"
 #include "daemon/ikev2/engine/engine.hpp"
 #include "daemon/ikev2/wire/message.hpp"
@@ -245,8 +249,20 @@ public:
 private:
     void collect(int i) {
         Side& s = side(i);
+        static const bool trace = std::getenv("QVPN_TEST_TRACE") != nullptr;
         for (auto& act : s.engine->take_actions()) {
             s.all.push_back(act);
+            if (trace) {
+                if (const auto* l = std::get_if<LogLine>(&act)) {
+                    std::fprintf(stderr, "%s %s %s%s [%s %s]\n", s.name.c_str(),
+                                 l->msg.id.empty() ? l->component.c_str() : l->msg.id.c_str(),
+                                 l->text.c_str(),
+                                 l->msg.id.empty() ? "" : msgcat::first_level(l->msg).c_str(),
+                                 l->fields.conn.c_str(), l->fields.ike.c_str());
+                } else if (const auto* f = std::get_if<Failed>(&act)) {
+                    std::fprintf(stderr, "%s FAILED %d\n", s.name.c_str(), f->reason_code);
+                }
+            }
             if (auto* p = std::get_if<SendPacket>(&act)) {
                 Packet pk{p->local, p->remote, p->non_esp_marker, p->data, i};
                 if (pk.from.addr.is_unspecified()) {
