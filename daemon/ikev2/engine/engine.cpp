@@ -366,7 +366,7 @@ void Engine::close_sa(IkeSa& sa, const std::string& reason, bool remove_children
         }
         if (remove_children && !c.removed) {
             c.removed = true;
-            actions_.push_back(RemoveChild{sa.conn, c.reqid, c.spi_in, reason});
+            actions_.push_back(RemoveChild{sa.conn, c.reqid, c.spi_in, reason, c.replaced});
             ++counters_.children_deleted;
         }
         set_state(sa, c, ChildState::Closed);
@@ -566,9 +566,11 @@ void Engine::expire(const std::string& conn, uint32_t reqid, uint32_t spi, bool 
         ProtocolId proto = c->choice.proto;
         cancel(c->rekey_timer);
         cancel(c->expire_timer);
+        bool recreate = live && s->local_conn && s->state == IkeState::Established;
         if (!c->removed) {
             c->removed = true;
-            actions_.push_back(RemoveChild{s->conn, c->reqid, in, "lifetime expired"});
+            actions_.push_back(
+                RemoveChild{s->conn, c->reqid, in, "lifetime expired", c->replaced || recreate});
             ++counters_.children_deleted;
         }
         log(s.get(), joblog::Level::Info, msg("IKE0A12", s->conn, "lifetime expired"), in);
@@ -579,7 +581,7 @@ void Engine::expire(const std::string& conn, uint32_t reqid, uint32_t spi, bool 
         set_state(*s, *c, ChildState::Deleting);
         IkeSa& sa = *s;
         enqueue(sa, [this, in, proto](IkeSa& x) { start_delete_children(x, {in}, proto); });
-        if (live && sa.initiator && sa.state == IkeState::Established) {
+        if (recreate) {
             enqueue(sa, [this, reqid](IkeSa& x) { start_create_child(x, reqid, std::nullopt); });
         }
         break;

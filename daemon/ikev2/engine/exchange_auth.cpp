@@ -406,6 +406,7 @@ void Engine::handle_auth_request(IkeSa& sa, const Header& h, const std::vector<P
 IkeUp Engine::ike_up_action(const IkeSa& sa) const {
     IkeUp up;
     up.conn = sa.conn;
+    up.group = sa.policy.group.name;
     up.ike = sa.ike_text();
     up.peer = sa.remote;
     if (auto e = crypto::encr_to_policy(sa.suite.encr)) {

@@ -365,7 +365,7 @@ void Engine::remove_child(IkeSa& sa, ChildSaState& c, const std::string& why) {
     if (!c.removed) {
         c.removed = true;
         ++counters_.children_deleted;
-        actions_.push_back(RemoveChild{sa.conn, c.reqid, c.spi_in, why});
+        actions_.push_back(RemoveChild{sa.conn, c.reqid, c.spi_in, why, c.replaced});
         if (!c.replaced) {
             log(&sa, joblog::Level::Info, msg("IKE0A12", sa.conn, why), c.spi_in);
         }
