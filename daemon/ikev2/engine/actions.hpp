@@ -53,6 +53,9 @@ struct RemoveChild {
     uint32_t reqid = 0;
     uint32_t spi_in = 0;
     std::string reason;
+    // A successor took over (a rekey, a reauthentication) or is being
+    // negotiated: the connection itself stays up.
+    bool replaced = false;
 };
 
 struct ArmTimer {
@@ -76,6 +79,7 @@ struct LogLine {
 
 struct IkeUp {
     std::string conn;
+    std::string group;  // the dynamic-key group (responder connections are named after it)
     std::string ike;   // "<ispi>/<rspi>" in hex
     Endpoint peer;
     std::string encr, prf, dh, auth;  // CL names (*AESCBC128, *SHA256, *GRP19, *PSK)
