@@ -64,6 +64,7 @@ Routing& Routing::operator=(Routing&& o) noexcept {
     mark_ = o.mark_;
     mask_ = o.mask_;
     std::swap(rules_, o.rules_);
+    stale_rules_ = o.stale_rules_;
     routes_ = std::move(o.routes_);
     return *this;
 }
@@ -140,7 +141,13 @@ Status Routing::rule_op(int family, bool add) {
     if (err >= 0) {
         err = nl_wait_for_ack(sk_);
     }
-    if (err < 0 && !(add && err == -NLE_EXIST) && !(!add && err == -NLE_OBJ_NOTFOUND)) {
+    if (add && err == -NLE_EXIST) {
+        // Ours cannot exist yet: an earlier run left it (the next cleanup
+        // reports it; we keep using it and remove it at the end).
+        ++stale_rules_;
+        return ok();
+    }
+    if (err < 0 && !(!add && err == -NLE_OBJ_NOTFOUND)) {
         return route_fail("the bypass rule", "table " + std::to_string(table_), err);
     }
     return ok();
@@ -274,6 +281,8 @@ Result<std::pair<unsigned, unsigned>> Routing::cleanup_stale() {
         }
         rules += ours - std::min(ours, mine);
     }
+    rules += stale_rules_;
+    stale_rules_ = 0;
     return std::pair{routes, rules};
 }
 

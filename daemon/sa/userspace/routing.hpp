@@ -65,6 +65,7 @@ private:
     int ifindex_ = 0;
     uint32_t table_ = 0, prio_ = 0, mark_ = 0, mask_ = 0;
     bool rules_ = false;
+    unsigned stale_rules_ = 0;  // found in place when adding ours
     struct Key {
         Prefix p;
         bool operator<(const Key& o) const {

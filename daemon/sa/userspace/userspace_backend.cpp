@@ -342,8 +342,8 @@ Result<UserspaceBackend::ChildEntry> UserspaceBackend::build(const ChildSa& sa) 
 }
 
 Result<std::vector<Prefix>> UserspaceBackend::add_routes(
-    Mode mode, const IpAddress& remote, const std::vector<TrafficSelector>& local,
-    const std::vector<TrafficSelector>& remote_ts) {
+    Mode mode, const IpAddress& local_outer, const IpAddress& remote,
+    const std::vector<TrafficSelector>& local, const std::vector<TrafficSelector>& remote_ts) {
     std::vector<Prefix> prefixes;
     if (mode == Mode::Transport) {
         prefixes.push_back({remote, remote.is_v4() ? 32 : 128});
@@ -368,7 +368,10 @@ Result<std::vector<Prefix>> UserspaceBackend::add_routes(
             }
         }
         std::optional<IpAddress> src;
-        if (!ranges.empty() && mode == Mode::Tunnel) {
+        if (mode == Mode::Transport) {
+            // The SA protects packets between the outer addresses only.
+            src = local_outer;
+        } else if (!ranges.empty()) {
             if (auto a = routing_.local_address_in(ranges)) {
                 src = *a;
             }
@@ -431,7 +434,7 @@ Status UserspaceBackend::install(const ChildSa& sa) {
         log(built.error(), sa.conn);
         return built.failure();
     }
-    auto routes = add_routes(sa.mode, sa.remote, sa.ts_local, sa.ts_remote);
+    auto routes = add_routes(sa.mode, sa.local, sa.remote, sa.ts_local, sa.ts_remote);
     if (!routes) {
         log(routes.error(), sa.conn);
         return routes.failure();
@@ -457,7 +460,7 @@ Status UserspaceBackend::replace(uint32_t old_reqid, const ChildSa& sa) {
         log(built.error(), sa.conn);
         return built.failure();
     }
-    auto routes = add_routes(sa.mode, sa.remote, sa.ts_local, sa.ts_remote);
+    auto routes = add_routes(sa.mode, sa.local, sa.remote, sa.ts_local, sa.ts_remote);
     if (!routes) {
         log(routes.error(), sa.conn);
         return routes.failure();
@@ -507,7 +510,7 @@ Status UserspaceBackend::install_trap(const Trap& trap) {
         e.trap = state;
         t.spd.push_back(std::move(e));
     }
-    QVPN_ASSIGN(t.routes, add_routes(trap.mode, trap.remote, trap.ts_local, trap.ts_remote));
+    QVPN_ASSIGN(t.routes, add_routes(trap.mode, trap.local, trap.remote, trap.ts_local, trap.ts_remote));
     traps_[trap.reqid] = std::move(t);
     publish();
     return ok();

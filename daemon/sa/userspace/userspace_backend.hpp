@@ -65,7 +65,8 @@ private:
     UserspaceBackend(const BackendOptions& opts, Tun tun, Routing routing);
     Status open_sockets();
     Result<ChildEntry> build(const ChildSa& sa);
-    Result<std::vector<Prefix>> add_routes(Mode mode, const IpAddress& remote,
+    Result<std::vector<Prefix>> add_routes(Mode mode, const IpAddress& local_outer,
+                                           const IpAddress& remote,
                                            const std::vector<TrafficSelector>& local,
                                            const std::vector<TrafficSelector>& remote_ts);
     void release_routes(const std::vector<Prefix>& routes);
