@@ -140,6 +140,11 @@ if [ -n "${QVPN_BUILD_DIR:-}" ]; then
 	if [ ! -s "$QVPN_LAYER" ]; then
 		ROOT=$(mktemp -d /tmp/qvpn-vm-layer.XXXXXX)
 		trap 'rm -rf "$ROOT"' EXIT
+		# The same merged-/usr symlinks as the base: the kernel's unpacker
+		# replaces an entry of another type, so a real lib/ directory here
+		# would delete the base's lib -> usr/lib link.
+		mkdir -p "$ROOT"/{usr/bin,usr/sbin,usr/lib,usr/lib64}
+		for l in bin sbin lib lib64; do ln -s "usr/$l" "$ROOT/$l"; done
 		for f in "${files[@]}"; do
 			rel=${f#"$QVPN_BUILD_DIR"/}
 			mkdir -p "$ROOT/qvpn/$(dirname "$rel")"

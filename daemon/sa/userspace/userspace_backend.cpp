@@ -403,6 +403,10 @@ void UserspaceBackend::publish() {
     for (const auto& [r, t] : traps_) {
         snap->spd.insert(snap->spd.end(), t.spd.begin(), t.spd.end());
     }
+    for (const auto& r : retirees_) {
+        // never in the way of a current SA that reuses the SPI
+        (r.sa->proto == IPPROTO_AH ? snap->ah_in : snap->esp_in).emplace(r.sa->spi, r.sa);
+    }
     // More specific selectors first; at equal rank an installed CHILD_SA
     // before a trap (the trap of the same reqid is filled by it).
     std::stable_sort(snap->spd.begin(), snap->spd.end(),
@@ -467,8 +471,15 @@ Status UserspaceBackend::replace(uint32_t old_reqid, const ChildSa& sa) {
     }
     built->routes = std::move(*routes);
     // New first (routes acquired above, SAs in the next snapshot), then the
-    // old one's routes are released and its SAs leave the snapshot.
+    // old one's routes are released and its SAs leave the snapshot; its
+    // inbound SAs stay for the grace period.
     std::vector<Prefix> old_routes = std::move(old->second.routes);
+    auto until = Clock::now() + opts_.rekey_grace;
+    if (opts_.rekey_grace.count() > 0) {
+        for (auto& in : old->second.in) {
+            retirees_.push_back({in, until});
+        }
+    }
     children_.erase(old);
     children_[sa.reqid] = std::move(*built);
     publish();
@@ -539,6 +550,7 @@ Status UserspaceBackend::remove_all() {
     }
     children_.clear();
     traps_.clear();
+    retirees_.clear();
     if (dp_) {
         publish();
     }
@@ -638,6 +650,11 @@ void UserspaceBackend::housekeeping() {
     while (!hk_cv_.wait_for(lk, kHousekeeping, [this] { return hk_stop_; })) {
         std::lock_guard<std::mutex> g(mu_);
         auto now = Clock::now();
+        size_t before = retirees_.size();
+        std::erase_if(retirees_, [&](const Retiree& r) { return r.until <= now; });
+        if (retirees_.size() != before) {
+            publish();
+        }
         auto check = [&](Life& l, uint32_t reqid, const std::string& conn, IpsecProto proto,
                          uint32_t spi, bool inbound) {
             auto age = std::chrono::duration_cast<std::chrono::seconds>(now - l.added).count();

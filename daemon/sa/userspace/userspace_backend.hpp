@@ -86,6 +86,12 @@ private:
     std::mutex mu_;  // children_, traps_, routing_
     std::map<uint32_t, ChildEntry> children_;
     std::map<uint32_t, TrapEntry> traps_;
+    // Inbound SAs of replaced CHILD_SAs, still accepting until `until`.
+    struct Retiree {
+        std::shared_ptr<InSa> sa;
+        Clock::time_point until;
+    };
+    std::vector<Retiree> retirees_;
 
     std::mutex ev_mu_;
     std::deque<SaEvent> events_;

@@ -160,9 +160,11 @@ qv_child_json() {
 	} >"$f"
 }
 
-# qv_xfrm_side NS SIDE: the same CHILD_SA keyed by hand into NS's kernel.
+# qv_xfrm_side NS SIDE [states|states-in|states-out|policies]: the same
+# CHILD_SA keyed by hand into NS's kernel (everything by default; states
+# alone add a rekeyed generation beside the installed one).
 qv_xfrm_side() {
-	local ns=$1 side=$2 mode dir proto d src dst args tmpls
+	local ns=$1 side=$2 what=${3:-all} mode dir proto d src dst args tmpls
 	qv_sa_defaults
 	qv_side "$side"
 	local layers=()
@@ -173,23 +175,28 @@ qv_xfrm_side() {
 	[ "$SA_ESN" = true ] && replay+=" flag esn"
 	# states: innermost layer in the CHILD_SA's mode, the others transport
 	for d in "$S_OUT" "$S_IN"; do
+		[ "$what" = policies ] && break
+		[ "$what" = states-in ] && [ "$d" = "$S_OUT" ] && continue
+		[ "$what" = states-out ] && [ "$d" = "$S_IN" ] && continue
 		if [ "$d" = "$S_OUT" ]; then src=$S_LOCAL dst=$S_REMOTE; else src=$S_REMOTE dst=$S_LOCAL; fi
 		mode=$SA_MODE
 		for proto in "${layers[@]}"; do
 			case $proto in
-			comp) args="proto comp spi 0x$(qv_spi comp "$d") comp deflate" ;;
+			comp) args="proto comp spi 0x$(qv_spi comp "$d") reqid $SA_REQID mode $mode comp deflate" ;;
 			esp)
-				args="proto esp spi 0x$(qv_spi esp "$d") $replay $(qv_encr_xfrm "$(qv_key "$(qv_encr_bytes)" "$(qv_seed esp "$d")")")"
+				args="proto esp spi 0x$(qv_spi esp "$d") reqid $SA_REQID mode $mode $replay $(qv_encr_xfrm "$(qv_key "$(qv_encr_bytes)" "$(qv_seed esp "$d")")")"
 				[ "$SA_INTEG" != NONE ] && args+=" $(qv_integ_xfrm "$SA_INTEG" "$(qv_key "$(qv_integ_bytes "$SA_INTEG")" $(( $(qv_seed esp "$d") + 17 )))")"
 				if [ "$SA_ENCAP" = 1 ]; then args+=" encap espinudp 4500 4500 0.0.0.0"; fi
 				;;
-			ah) args="proto ah spi 0x$(qv_spi ah "$d") $replay $(qv_integ_xfrm "$SA_AH_INTEG" "$(qv_key "$(qv_integ_bytes "$SA_AH_INTEG")" "$(qv_seed ah "$d")")")" ;;
+			ah) args="proto ah spi 0x$(qv_spi ah "$d") reqid $SA_REQID mode $mode $replay $(qv_integ_xfrm "$SA_AH_INTEG" "$(qv_key "$(qv_integ_bytes "$SA_AH_INTEG")" "$(qv_seed ah "$d")")")" ;;
 			esac
-			eval "ip -n \"$ns\" xfrm state add src $src dst $dst reqid $SA_REQID mode $mode $args" || return 1
+			# the ID (src, dst, proto, spi) must come first
+			eval "ip -n \"$ns\" xfrm state add src $src dst $dst $args" || return 1
 			mode=transport
 		done
 	done
 	# policies: out, in, and fwd in tunnel mode
+	[[ $what == states* ]] && return 0
 	for dir in out in fwd; do
 		[ "$dir" = fwd ] && [ "$SA_MODE" != tunnel ] && continue
 		if [ "$dir" = out ]; then src=$S_LOCAL dst=$S_REMOTE; else src=$S_REMOTE dst=$S_LOCAL; fi
