@@ -609,6 +609,11 @@ void Datapath::outbound_loop(int slot) {
                         e.ip_proto = f.proto;
                         e.src_port = f.src_port;
                         e.dst_port = f.dst_port;
+                        if (f.proto == IPPROTO_ICMP || f.proto == IPPROTO_ICMPV6) {
+                            // as the kernel reports it: type and code
+                            e.src_port = f.src_port >> 8;
+                            e.dst_port = f.src_port & 0xff;
+                        }
                         ++stats_.acquires;
                         sink_(std::move(e));
                     }

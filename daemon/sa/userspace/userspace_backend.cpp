@@ -342,8 +342,8 @@ Result<UserspaceBackend::ChildEntry> UserspaceBackend::build(const ChildSa& sa) 
 }
 
 Result<std::vector<Prefix>> UserspaceBackend::add_routes(
-    Mode mode, const IpAddress& remote, const std::vector<TrafficSelector>& local,
-    const std::vector<TrafficSelector>& remote_ts) {
+    Mode mode, const IpAddress& local_outer, const IpAddress& remote,
+    const std::vector<TrafficSelector>& local, const std::vector<TrafficSelector>& remote_ts) {
     std::vector<Prefix> prefixes;
     if (mode == Mode::Transport) {
         prefixes.push_back({remote, remote.is_v4() ? 32 : 128});
@@ -368,7 +368,10 @@ Result<std::vector<Prefix>> UserspaceBackend::add_routes(
             }
         }
         std::optional<IpAddress> src;
-        if (!ranges.empty() && mode == Mode::Tunnel) {
+        if (mode == Mode::Transport) {
+            // The SA protects packets between the outer addresses only.
+            src = local_outer;
+        } else if (!ranges.empty()) {
             if (auto a = routing_.local_address_in(ranges)) {
                 src = *a;
             }
@@ -399,6 +402,10 @@ void UserspaceBackend::publish() {
     }
     for (const auto& [r, t] : traps_) {
         snap->spd.insert(snap->spd.end(), t.spd.begin(), t.spd.end());
+    }
+    for (const auto& r : retirees_) {
+        // never in the way of a current SA that reuses the SPI
+        (r.sa->proto == IPPROTO_AH ? snap->ah_in : snap->esp_in).emplace(r.sa->spi, r.sa);
     }
     // More specific selectors first; at equal rank an installed CHILD_SA
     // before a trap (the trap of the same reqid is filled by it).
@@ -431,7 +438,7 @@ Status UserspaceBackend::install(const ChildSa& sa) {
         log(built.error(), sa.conn);
         return built.failure();
     }
-    auto routes = add_routes(sa.mode, sa.remote, sa.ts_local, sa.ts_remote);
+    auto routes = add_routes(sa.mode, sa.local, sa.remote, sa.ts_local, sa.ts_remote);
     if (!routes) {
         log(routes.error(), sa.conn);
         return routes.failure();
@@ -457,15 +464,22 @@ Status UserspaceBackend::replace(uint32_t old_reqid, const ChildSa& sa) {
         log(built.error(), sa.conn);
         return built.failure();
     }
-    auto routes = add_routes(sa.mode, sa.remote, sa.ts_local, sa.ts_remote);
+    auto routes = add_routes(sa.mode, sa.local, sa.remote, sa.ts_local, sa.ts_remote);
     if (!routes) {
         log(routes.error(), sa.conn);
         return routes.failure();
     }
     built->routes = std::move(*routes);
     // New first (routes acquired above, SAs in the next snapshot), then the
-    // old one's routes are released and its SAs leave the snapshot.
+    // old one's routes are released and its SAs leave the snapshot; its
+    // inbound SAs stay for the grace period.
     std::vector<Prefix> old_routes = std::move(old->second.routes);
+    auto until = Clock::now() + opts_.rekey_grace;
+    if (opts_.rekey_grace.count() > 0) {
+        for (auto& in : old->second.in) {
+            retirees_.push_back({in, until});
+        }
+    }
     children_.erase(old);
     children_[sa.reqid] = std::move(*built);
     publish();
@@ -507,7 +521,7 @@ Status UserspaceBackend::install_trap(const Trap& trap) {
         e.trap = state;
         t.spd.push_back(std::move(e));
     }
-    QVPN_ASSIGN(t.routes, add_routes(trap.mode, trap.remote, trap.ts_local, trap.ts_remote));
+    QVPN_ASSIGN(t.routes, add_routes(trap.mode, trap.local, trap.remote, trap.ts_local, trap.ts_remote));
     traps_[trap.reqid] = std::move(t);
     publish();
     return ok();
@@ -536,6 +550,7 @@ Status UserspaceBackend::remove_all() {
     }
     children_.clear();
     traps_.clear();
+    retirees_.clear();
     if (dp_) {
         publish();
     }
@@ -635,6 +650,11 @@ void UserspaceBackend::housekeeping() {
     while (!hk_cv_.wait_for(lk, kHousekeeping, [this] { return hk_stop_; })) {
         std::lock_guard<std::mutex> g(mu_);
         auto now = Clock::now();
+        size_t before = retirees_.size();
+        std::erase_if(retirees_, [&](const Retiree& r) { return r.until <= now; });
+        if (retirees_.size() != before) {
+            publish();
+        }
         auto check = [&](Life& l, uint32_t reqid, const std::string& conn, IpsecProto proto,
                          uint32_t spi, bool inbound) {
             auto age = std::chrono::duration_cast<std::chrono::seconds>(now - l.added).count();
