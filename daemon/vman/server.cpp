@@ -611,12 +611,9 @@ bool Server::begin_dynamic(Conn& c, std::optional<IpAddress> populated_remote) {
         fail_start(c, pol.error(), 1);
         return false;
     }
-    auto filters = rules_->policy_filters(c.ref.group);
-    if (!filters.ok()) {
-        fail_start(c, filters.error(), 1);
-        return false;
-    }
-    auto checked = check_dynamic_start(*pol, system_view(), *filters, enabled_views(),
+    std::string group = c.ref.group;
+    FilterSource filters = [this, group] { return rules_->policy_filters(group); };
+    auto checked = check_dynamic_start(*pol, system_view(), filters, enabled_views(),
                                        populated_remote);
     if (auto* f = std::get_if<CheckFailure>(&checked)) {
         fail_start(c, f->detail, f->reason);
@@ -660,12 +657,9 @@ bool Server::begin_manual(Conn& c) {
         fail_start(c, m.error(), 1);
         return false;
     }
-    auto filters = rules_->policy_filters(c.ref.name);
-    if (!filters.ok()) {
-        fail_start(c, filters.error(), 1);
-        return false;
-    }
-    auto checked = check_manual_start(*m, system_view(), *filters, enabled_views());
+    std::string name = c.ref.name;
+    FilterSource filters = [this, name] { return rules_->policy_filters(name); };
+    auto checked = check_manual_start(*m, system_view(), filters, enabled_views());
     if (auto* f = std::get_if<CheckFailure>(&checked)) {
         fail_start(c, f->detail, f->reason);
         return false;

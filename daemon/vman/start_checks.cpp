@@ -146,7 +146,7 @@ std::string endpoint_text(const DataEndpoint& e) {
 }
 
 CheckResult check_dynamic_start(const ConnectionPolicy& p, const SystemView& sys,
-                                const PolicyFilterView& filters,
+                                const FilterSource& filter_source,
                                 const std::vector<EnabledView>& enabled,
                                 std::optional<IpAddress> populated_remote) {
     const auto& c = p.connection;
@@ -232,6 +232,11 @@ CheckResult check_dynamic_start(const ConnectionPolicy& p, const SystemView& sys
         return failure(msg("VMN0022", name), 1);
     }
 
+    auto filters_r = filter_source();
+    if (!filters_r.ok()) {
+        return failure(filters_r.error(), 1);
+    }
+    const PolicyFilterView& filters = *filters_r;
     if (g.policy_filter == PolicyFilter::None) {
         // A dynamic policy filter: single endpoints, started by this system,
         // and no loaded policy filter for it.
@@ -314,7 +319,7 @@ std::optional<CheckFailure> check_key(const std::string& name, std::string_view 
 }  // namespace
 
 CheckResult check_manual_start(const ManualConnection& m, const SystemView& sys,
-                               const PolicyFilterView& filters,
+                               const FilterSource& filter_source,
                                const std::vector<EnabledView>& enabled) {
     const std::string& name = m.name;
     auto lep = IpAddress::parse(m.local_address);
@@ -399,6 +404,11 @@ CheckResult check_manual_start(const ManualConnection& m, const SystemView& sys,
     if (sys.is_local && !sys.is_local(plan.local_endpoint)) {
         return failure(msg("TCP8620", name, plan.local_endpoint.to_string()), 2);
     }
+    auto filters_r = filter_source();
+    if (!filters_r.ok()) {
+        return failure(filters_r.error(), 1);
+    }
+    const PolicyFilterView& filters = *filters_r;
     if (m.policy_filter == PolicyFilter::None) {
         if (!plan.local_data.is_single() || !plan.remote_data.is_single() ||
             filters.filter_loaded) {

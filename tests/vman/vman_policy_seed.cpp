@@ -1,0 +1,85 @@
+// Test tool: write one of the configurations the vman integration tests
+// start, straight through the policy database API (the configuration
+// commands are another team's and may not be built).
+//
+//   vman_policy_seed <variant>
+//     branch-a      the seed's branch office, System A (192.0.2.227)
+//     branch-c      the same, System C (198.51.100.250)
+//     remote-init   branch-a with INITIATOR(*REMOTE)
+//     fqdn          branch-a with a remote key server name that does not resolve
+//     keyid         branch-a with a *KEYID remote key server
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "core/base/paths.hpp"
+#include "core/msg/catalog.hpp"
+#include "core/policy/policy_db.hpp"
+
+using namespace qvpn;
+using namespace qvpn::policy;
+
+namespace {
+
+Status seed(const std::string& variant) {
+    QVPN_TRY(paths::ensure());
+    QVPN_ASSIGN(auto db, PolicyDb::open(paths::policy_db(), Access::ReadWrite));
+    bool c_side = variant == "branch-c";
+    std::string me = c_side ? "198.51.100.250" : "192.0.2.227";
+    std::string peer = c_side ? "192.0.2.227" : "198.51.100.250";
+    DataEndpoint a_net{EndpointType::IPv4Subnet, "10.6.0.0", "255.255.0.0"};
+    DataEndpoint c_net{EndpointType::IPv4Subnet, "10.196.8.0", "255.255.255.0"};
+
+    Identity remote{IdType::IPv4, peer};
+    if (variant == "fqdn") {
+        remote = {IdType::Fqdn, "finance.invalid"};
+    } else if (variant == "keyid") {
+        remote = {IdType::KeyId, "0a0b0c0d"};
+    }
+
+    KeyPolicy k;
+    k.name = "HRgw2FINgwBS";
+    k.remote = remote;
+    k.psk = SecretBytes(as_view("topsecretstuff"));
+    k.has_psk = true;
+    k.transforms = {{Encr::AesCbc128, Hash::Sha256, DhGroup::Grp19}};
+    QVPN_TRY(db.create_key_policy(k));
+
+    DataPolicy d;
+    d.name = "HRgw2FINgwBS";
+    d.transforms = {{Protocol::Esp, Encr::AesCbc128, DataAuth::HmacSha256}};
+    QVPN_TRY(db.create_data_policy(d));
+
+    DynamicGroup g;
+    g.name = "HRgw2FINgw";
+    g.role = SystemRole::Gw2Gw;
+    g.initiator = variant == "remote-init" ? Initiator::Remote : Initiator::Both;
+    g.data_policy = d.name;
+    g.journaling = Journaling::All;
+    g.key_policies = {k.name};
+    QVPN_TRY(db.create_group(g));
+
+    DynamicConnection c;
+    c.name = "HRgw2FINgw:L1";
+    c.group = g.name;
+    c.local_id = {IdType::IPv4, me};
+    c.remote_id = remote;
+    c.local = c_side ? c_net : a_net;
+    c.remote = c_side ? a_net : c_net;
+    return db.create_connection(c);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: vman_policy_seed branch-a|branch-c|remote-init|fqdn|keyid\n");
+        return 2;
+    }
+    auto s = seed(argv[1]);
+    if (!s.ok()) {
+        std::fprintf(stderr, "%s\n", msgcat::line(s.error()).c_str());
+        return 1;
+    }
+    return 0;
+}
