@@ -63,6 +63,15 @@ public:
         return std::move(m.connection);
     }
 
+    Result<ConnRef> responder_ref(const std::string& name, const std::string& group) override {
+        QVPN_ASSIGN(auto g, db_.load_group(group));
+        ConnRef r;
+        r.name = name;
+        r.group = g.name;
+        r.journaling = g.journaling;
+        return r;
+    }
+
     Result<std::vector<ConnRef>> connections() override {
         std::vector<ConnRef> out;
         QVPN_ASSIGN(auto dyn, db_.list_connections());

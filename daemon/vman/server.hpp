@@ -100,6 +100,8 @@ private:
     void on_km_up(KeyManager& km);
     void on_km_down(KeyManager& km);
     void km_child_up(const nlohmann::json& j);
+    Conn* adopt_responder(const std::string& name, const std::string& group_hint,
+                          int ike_version);
     void km_child_rekeyed(const nlohmann::json& j);
     void km_child_down(const nlohmann::json& j);
     void km_failed(const nlohmann::json& j);
@@ -132,6 +134,7 @@ private:
     bool shutting_down_ = false;
     std::vector<int> shutdown_waiters_;
     EventLoop::TimerId shutdown_timer_ = 0;
+    EventLoop::TimerId km_lost_timer_ = 0;
 };
 
 }  // namespace qvpn::vman
