@@ -1,11 +1,16 @@
 #include "daemon/vman/ports.hpp"
 
 #include <ctime>
+#include <memory>
 
 #include "core/base/paths.hpp"
 #include "core/base/text.hpp"
+#include "core/msg/catalog.hpp"
 #include "core/policy/policy_db.hpp"
 #include "daemon/sa/socket_opts.hpp"
+#ifdef QVPN_HAVE_ACTIVE_RULES
+#include "rules/active_rules.hpp"
+#endif
 
 namespace qvpn::vman {
 
@@ -184,10 +189,33 @@ private:
     uint64_t dropped_ = 0;
 };
 
-// TODO(active-rules): the rules team's active-rules interface is not on this
-// branch yet. Until it is, the policy filter check fails with VMN0021 (then
-// TCP8601 reason 1): without it QTOVMAN cannot tell whether a group's policy
-// filter is loaded, nor that none is (POLICYFTR(*NONE)).
+#ifdef QVPN_HAVE_ACTIVE_RULES
+// The loaded rules as rules::ActiveRules sees them: a fresh snapshot per
+// start, so a LODIPFTR just before STRVPNCNN counts.
+class ActiveRulesPort final : public RulesPort {
+public:
+    Result<PolicyFilterView> policy_filters(const std::string& group) override {
+        auto loaded = rules::ActiveRules::load();
+        if (!loaded.ok()) {
+            return fail("VMN0021", msgcat::line(loaded.error()));
+        }
+        auto snap = std::make_shared<rules::ActiveRules>(std::move(*loaded));
+        PolicyFilterView v;
+        v.rules_loaded = !snap->empty();
+        v.filter_loaded = snap->has_policy_filter(group);
+        v.covers = [snap, group](const IpRange& l, const IpRange& r, int proto, int lp, int rp) {
+            rules::DataEndpoints ep{l, r, proto, lp, rp};
+            return snap->covering(group, ep) != nullptr;
+        };
+        return v;
+    }
+};
+#endif
+
+// TODO(active-rules): used only while the rules team's ActiveRules is not in
+// the build (QVPN_HAVE_ACTIVE_RULES unset). The policy filter check then
+// fails with VMN0021 (then TCP8601 reason 1): without it QTOVMAN cannot tell
+// whether a group's policy filter is loaded, nor that none is.
 class RulesUnavailable final : public RulesPort {
 public:
     Result<PolicyFilterView> policy_filters(const std::string&) override {
@@ -207,7 +235,11 @@ Result<std::unique_ptr<sa::SaBackend>> make_sa_backend(policy::DataPath path, jo
 }
 
 std::unique_ptr<RulesPort> make_rules_port(joblog::JobLog&) {
+#ifdef QVPN_HAVE_ACTIVE_RULES
+    return std::make_unique<ActiveRulesPort>();
+#else
     return std::make_unique<RulesUnavailable>();
+#endif
 }
 
 }  // namespace qvpn::vman

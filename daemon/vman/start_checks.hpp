@@ -39,6 +39,11 @@ struct PolicyFilterView {
     bool filter_loaded = false;  // an IPSEC rule for this group is active
     // Local and remote address scope of the group's IPSEC rules.
     std::vector<std::pair<IpRange, IpRange>> scopes;
+    // When set, asked instead of `scopes`: does one of the group's policy
+    // filters contain these data endpoints, protocol and ports (0: any)?
+    std::function<bool(const IpRange& local, const IpRange& remote, int protocol,
+                       int local_port, int remote_port)>
+        covers;
 };
 
 struct EnabledView {
