@@ -152,8 +152,8 @@ private:
     PolicyDb db_;
 };
 
-// TODO(sa-backend): sa::make_backend (the kernel XFRM and userspace data
-// paths) is not on this branch yet; only the interface is. Until it is,
+// TODO(sa-backend): used only while sa::make_backend (the kernel XFRM and
+// userspace data paths) is not in the build (QVPN_HAVE_SA_BACKEND unset):
 // this backend refuses every install, trap and counter query with VMN001B
 // (a start then ends with TCP8601 reason 6), prepares the IKE sockets itself
 // (bypass and mark, which need no backend), and finds nothing stale because
@@ -230,8 +230,16 @@ Result<std::unique_ptr<PolicyPort>> make_policy_port() {
     return std::unique_ptr<PolicyPort>(std::make_unique<DbPolicy>(std::move(db)));
 }
 
-Result<std::unique_ptr<sa::SaBackend>> make_sa_backend(policy::DataPath path, joblog::JobLog&) {
+Result<std::unique_ptr<sa::SaBackend>> make_sa_backend(policy::DataPath path,
+                                                       joblog::JobLog& log) {
+#ifdef QVPN_HAVE_SA_BACKEND
+    sa::BackendOptions opts;
+    opts.log = &log;
+    return sa::make_backend(path, opts);
+#else
+    (void)log;
     return std::unique_ptr<sa::SaBackend>(std::make_unique<SaUnavailable>(path));
+#endif
 }
 
 std::unique_ptr<RulesPort> make_rules_port(joblog::JobLog&) {
