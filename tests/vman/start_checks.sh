@@ -53,7 +53,18 @@ start_fails fqdn TCP8604 4
 start_fails keyid TCP8604 4
 # System C's configuration on System A's namespace: its endpoint is not here.
 start_fails branch-c TCP8620 2
-# System A's configuration passes every check this build can make; the
-# packet-rules interface is the next step.
-start_fails branch-a VMN0021 1
+# System A's configuration with no packet rules loaded at all.
+start_fails branch-a TCP8604 1
+QVPN_ROOT=$TMP/branch-a DSPJOBLOG QTOVMAN 'MSGID(TCP8604)' | grep -q 'reason code 3' \
+  || fail "branch-a: not reason code 3"
+# A dynamic policy filter must be started by this system.
+start_fails npf-both TCP8604 1
+QVPN_ROOT=$TMP/npf-both DSPJOBLOG QTOVMAN 'MSGID(TCP8604)' | grep -q 'reason code 5' \
+  || fail "npf-both: not reason code 5"
+# Every check passes; no key manager is installed here (QVPN_LIBEXEC points
+# to a directory with QTOVMAN only), so the key manager cannot be reached.
+mkdir -p "$TMP/libexec"
+ln -s "$QVPN_BUILD_DIR/libexec/qvpn/QTOVMAN" "$TMP/libexec/QTOVMAN"
+QVPN_LIBEXEC=$TMP/libexec start_fails npf TCP8605 5
+grep -q '"msgid":"VMN0025"' "$TMP/npf/joblog/QTOVMAN.log" || fail "npf: no VMN0025 for QTOKVPNIK2"
 pass

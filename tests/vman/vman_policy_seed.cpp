@@ -2,12 +2,16 @@
 // start, straight through the policy database API (the configuration
 // commands are another team's and may not be built).
 //
-//   vman_policy_seed <variant>
+//   vman_policy_seed <variant> [interface]
+//     interface: line TRLINE is created on it and the group applies to TRLINE
 //     branch-a      the seed's branch office, System A (192.0.2.227)
 //     branch-c      the same, System C (198.51.100.250)
 //     remote-init   branch-a with INITIATOR(*REMOTE)
 //     fqdn          branch-a with a remote key server name that does not resolve
 //     keyid         branch-a with a *KEYID remote key server
+//     npf           host to host with no policy filter (POLICYFTR(*NONE)),
+//                   started by this system, single data endpoints
+//     npf-both      npf, but either system may start it
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -21,7 +25,7 @@ using namespace qvpn::policy;
 
 namespace {
 
-Status seed(const std::string& variant) {
+Status seed(const std::string& variant, const std::string& itf) {
     QVPN_TRY(paths::ensure());
     QVPN_ASSIGN(auto db, PolicyDb::open(paths::policy_db(), Access::ReadWrite));
     bool c_side = variant == "branch-c";
@@ -51,9 +55,19 @@ Status seed(const std::string& variant) {
     QVPN_TRY(db.create_data_policy(d));
 
     DynamicGroup g;
+    if (!itf.empty()) {
+        QVPN_TRY(db.create_line({"TRLINE", itf, "Internet"}));
+        g.lines = {"TRLINE"};
+    }
     g.name = "HRgw2FINgw";
-    g.role = SystemRole::Gw2Gw;
-    g.initiator = variant == "remote-init" ? Initiator::Remote : Initiator::Both;
+    bool npf = variant.rfind("npf", 0) == 0;
+    g.role = npf ? SystemRole::Host2Host : SystemRole::Gw2Gw;
+    g.initiator = variant == "remote-init" ? Initiator::Remote
+                  : variant == "npf"       ? Initiator::Local
+                                           : Initiator::Both;
+    if (npf) {
+        g.policy_filter = PolicyFilter::None;
+    }
     g.data_policy = d.name;
     g.journaling = Journaling::All;
     g.key_policies = {k.name};
@@ -66,17 +80,22 @@ Status seed(const std::string& variant) {
     c.remote_id = remote;
     c.local = c_side ? c_net : a_net;
     c.remote = c_side ? a_net : c_net;
+    if (npf) {
+        c.local = {EndpointType::IPv4, me, ""};
+        c.remote = {EndpointType::IPv4, peer, ""};
+    }
     return db.create_connection(c);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 2) {
-        std::fprintf(stderr, "usage: vman_policy_seed branch-a|branch-c|remote-init|fqdn|keyid\n");
+    if (argc != 2 && argc != 3) {
+        std::fprintf(stderr,
+                     "usage: vman_policy_seed branch-a|branch-c|remote-init|fqdn|keyid [ifname]\n");
         return 2;
     }
-    auto s = seed(argv[1]);
+    auto s = seed(argv[1], argc == 3 ? argv[2] : "");
     if (!s.ok()) {
         std::fprintf(stderr, "%s\n", msgcat::line(s.error()).c_str());
         return 1;
