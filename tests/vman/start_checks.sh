@@ -39,6 +39,11 @@ start_fails() {
 	row=$(QVPN_ROOT=$root DSPJRN 'JRN(QVPN)' 'OUTPUT(*CSV)' | tr -d '\r' | tail -1)
 	echo "$row" | grep -q ',HRgw2FINgw:L1,\*DYNAMIC,\*ERROR,' || fail "$variant: journal: $row"
 	echo "$row" | grep -q ",$detail\$" || fail "$variant: TSERRC: $row"
+	# DSPVPNCNN: the state table and QTOVMAN's live section agree.
+	local js
+	js=$(QVPN_ROOT=$root ip netns exec $NS DSPVPNCNN 'CNN(HRgw2FINgw:L1)' --json)
+	echo "$js" | grep -A2 '"live"' | grep -q '"state": "\*ERROR"' || fail "$variant: live state: $js"
+	echo "$js" | grep -q "\"error\": \"$detail" || fail "$variant: live error: $js"
 	# Starting again is refused until reset; reset makes it idle.
 	expect_rc 1 VMN0019 env QVPN_ROOT=$root ip netns exec $NS STRVPNCNN 'CNN(HRgw2FINgw:L1)'
 	expect_rc 0 VMN0016 env QVPN_ROOT=$root ip netns exec $NS RSTVPNCNN 'CNN(HRgw2FINgw)'
