@@ -18,6 +18,7 @@
 #include "core/base/text.hpp"
 #include "core/msg/catalog.hpp"
 #include "core/ipc/policy_json.hpp"
+#include "daemon/ike/crypto/suite.hpp"
 #include "daemon/sa/sa_json.hpp"
 #include "daemon/vman/child_json.hpp"
 
@@ -694,10 +695,7 @@ bool Server::begin_manual(Conn& c) {
     }
     ch.ts_local = {tl};
     ch.ts_remote = {tr};
-    // TODO(manual-algorithms): turning the manual connection's CL algorithm
-    // names into IANA transform IDs belongs with the SA team's mapping, which
-    // is not in this build; until then the install below fails with
-    // VMN001B and the connection goes to error with TCP8601 reason 6.
+    fill_manual_keys(*m, ch);
     if (auto s = sa_->install(ch); !s.ok()) {
         fail_start(c, s.error(), 6);
         return false;
@@ -709,6 +707,44 @@ bool Server::begin_manual(Conn& c) {
     log_.message(msg("VMN0014", c.ref.name), {.conn = c.ref.name});
     journal(c, "*ENABLED");
     return true;
+}
+
+void Server::fill_manual_keys(const policy::ManualConnection& m, sa::ChildSa& ch) {
+    bool esp = m.protocol == policy::Protocol::Esp || m.protocol == policy::Protocol::AhEsp;
+    bool ah = m.protocol == policy::Protocol::Ah || m.protocol == policy::Protocol::AhEsp;
+    if (esp) {
+        ike::crypto::EncrAlg e = ike::crypto::encr_from_policy(m.encryption);
+        ike::IntegId i = ike::crypto::integ_from_policy(m.authentication);
+        auto keys = [&](uint32_t spi, const SecretBytes& ek, const SecretBytes& ak) {
+            sa::SaKeys k;
+            k.spi = spi;
+            k.encr = e.id;
+            k.encr_key_bits = e.key_bits;
+            k.encr_key = ek;  // key || salt, as the manual key is stored
+            k.integ = i;
+            k.integ_key = ak;
+            return k;
+        };
+        ch.esp = sa::SaPair{keys(m.esp.spi_in, m.esp.enc_in, m.esp.auth_in),
+                            keys(m.esp.spi_out, m.esp.enc_out, m.esp.auth_out)};
+    }
+    if (ah) {
+        policy::DataAuth a =
+            m.protocol == policy::Protocol::AhEsp ? m.ah_authentication : m.authentication;
+        ike::IntegId i = ike::crypto::integ_from_policy(a);
+        auto keys = [&](uint32_t spi, const SecretBytes& ak) {
+            sa::SaKeys k;
+            k.spi = spi;
+            k.integ = i;
+            k.integ_key = ak;
+            return k;
+        };
+        ch.ah = sa::SaPair{keys(m.ah.spi_in, m.ah.auth_in), keys(m.ah.spi_out, m.ah.auth_out)};
+    }
+    // RFC 4303 2.2 and 3.4.3: a manually keyed SA cannot keep its sequence
+    // numbers across a restart of either side, so the receiver does not check
+    // them (otherwise the first restart would make every packet a replay).
+    ch.replay_window = 0;
 }
 
 bool Server::arm_on_demand(Conn& c) {

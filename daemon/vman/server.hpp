@@ -85,6 +85,7 @@ private:
     bool begin_start(Conn& c, std::optional<IpAddress> populated_remote = std::nullopt);
     bool begin_dynamic(Conn& c, std::optional<IpAddress> populated_remote);
     bool begin_manual(Conn& c);
+    static void fill_manual_keys(const policy::ManualConnection& m, sa::ChildSa& ch);
     bool arm_on_demand(Conn& c);
     void fail_start(Conn& c, const Msg& detail, int reason);
     void begin_end(Conn& c, bool by_server);

@@ -12,6 +12,10 @@
 //     npf           host to host with no policy filter (POLICYFTR(*NONE)),
 //                   started by this system, single data endpoints
 //     npf-both      npf, but either system may start it
+//     manual-a      manual connection MANUAL1, gateway to gateway with no policy
+//                   filter, data endpoints 10.6.11.1 and 10.196.8.5, ESP
+//                   AES-CBC-128 / HMAC-SHA-256 in tunnel mode (System A)
+//     manual-c      the mirror image on System C
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -25,9 +29,48 @@ using namespace qvpn::policy;
 
 namespace {
 
+SecretBytes key(size_t n, uint8_t fill) {
+    SecretBytes k(n);
+    for (size_t i = 0; i < n; ++i) {
+        k.data()[i] = static_cast<uint8_t>(fill + i);
+    }
+    return k;
+}
+
+Status seed_manual(PolicyDb& db, bool c_side) {
+    ManualConnection m;
+    m.name = "MANUAL1";
+    m.role = SystemRole::Gw2Gw;
+    m.mode = Mode::Tunnel;
+    m.protocol = Protocol::Esp;
+    m.local_address = c_side ? "198.51.100.250" : "192.0.2.227";
+    m.remote_address = c_side ? "192.0.2.227" : "198.51.100.250";
+    DataEndpoint a{EndpointType::IPv4, "10.6.11.1", ""};
+    DataEndpoint c{EndpointType::IPv4, "10.196.8.5", ""};
+    m.local = c_side ? c : a;
+    m.remote = c_side ? a : c;
+    m.encryption = Encr::AesCbc128;
+    m.authentication = DataAuth::HmacSha256;
+    m.policy_filter = PolicyFilter::None;
+    m.journaling = Journaling::All;
+    m.has_keys = true;
+    // A -> C uses SPI 0x1001 and keys filled from 0x10; C -> A 0x2002 / 0x20.
+    uint32_t a_to_c = 0x1001, c_to_a = 0x2002;
+    m.esp.spi_out = c_side ? c_to_a : a_to_c;
+    m.esp.spi_in = c_side ? a_to_c : c_to_a;
+    m.esp.enc_out = key(16, c_side ? 0x20 : 0x10);
+    m.esp.enc_in = key(16, c_side ? 0x10 : 0x20);
+    m.esp.auth_out = key(32, c_side ? 0x60 : 0x50);
+    m.esp.auth_in = key(32, c_side ? 0x50 : 0x60);
+    return db.create_manual_connection(m);
+}
+
 Status seed(const std::string& variant, const std::string& itf) {
     QVPN_TRY(paths::ensure());
     QVPN_ASSIGN(auto db, PolicyDb::open(paths::policy_db(), Access::ReadWrite));
+    if (variant.rfind("manual", 0) == 0) {
+        return seed_manual(db, variant == "manual-c");
+    }
     bool c_side = variant == "branch-c";
     std::string me = c_side ? "198.51.100.250" : "192.0.2.227";
     std::string peer = c_side ? "192.0.2.227" : "198.51.100.250";
@@ -91,8 +134,7 @@ Status seed(const std::string& variant, const std::string& itf) {
 
 int main(int argc, char** argv) {
     if (argc != 2 && argc != 3) {
-        std::fprintf(stderr,
-                     "usage: vman_policy_seed branch-a|branch-c|remote-init|fqdn|keyid [ifname]\n");
+        std::fprintf(stderr, "usage: vman_policy_seed VARIANT [ifname] (see the source)\n");
         return 2;
     }
     auto s = seed(argv[1], argc == 3 ? argv[2] : "");
