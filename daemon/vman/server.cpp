@@ -766,6 +766,7 @@ bool Server::arm_on_demand(Conn& c) {
     if (!set_state(c, ConnState::OnDemand).ok()) {
         return false;
     }
+    log_.message(msg("VMN0024", c.ref.name), {.conn = c.ref.name});
     journal(c, "*ONDEMAND");
     return true;
 }

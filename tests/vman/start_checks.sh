@@ -72,4 +72,23 @@ mkdir -p "$TMP/libexec"
 ln -s "$QVPN_BUILD_DIR/libexec/qvpn/QTOVMAN" "$TMP/libexec/QTOVMAN"
 QVPN_LIBEXEC=$TMP/libexec start_fails npf TCP8605 5
 grep -q '"msgid":"VMN0025"' "$TMP/npf/joblog/QTOVMAN.log" || fail "npf: no VMN0025 for QTOKVPNIK2"
+
+# On demand: armed at server start (traps through the SA backend), the first
+# packet between the data endpoints starts it, which here ends at TCP8605.
+root=$TMP/npf-ondemand
+mkdir -p "$root"
+QVPN_ROOT=$root $SEED npf-ondemand || fail "seed npf-ondemand"
+ip -n $NS route add 198.51.100.250/32 dev qvvm0
+export QVPN_LIBEXEC=$TMP/libexec
+expect_rc 0 VMN0001 env QVPN_ROOT=$root ip netns exec $NS STRTCPSVR 'SERVER(*VPN)'
+grep -q '"msgid":"VMN0024"' "$root/joblog/QTOVMAN.log" || fail "on-demand connection not armed"
+expect_rc 0 'already \*ONDEMAND' env QVPN_ROOT=$root ip netns exec $NS STRVPNCNN 'CNN(HRgw2FINgw)'
+# The first packet hits the trap (there is no peer to answer it either way).
+ip netns exec $NS busybox ping -c 1 -W 1 -I 192.0.2.227 198.51.100.250 >/dev/null 2>&1
+for _ in $(seq 30); do grep -q '"msgid":"TCP8601"' "$root/joblog/QTOVMAN.log" && break; sleep 0.1; done
+log=$(QVPN_ROOT=$root DSPJOBLOG QTOVMAN | grep 'conn=HRgw2FINgw:L1' | awk '{print $2}' | tr '\n' ' ')
+[ "$log" = "VMN0024 TCP8605 TCP8601 " ] || fail "on-demand job log: $log"
+states=$(QVPN_ROOT=$root DSPJRN 'JRN(QVPN)' 'OUTPUT(*CSV)' | tr -d '\r' | tail -n +2 | cut -d, -f19 | tr '\n' ' ')
+[ "$states" = "*ONDEMAND *ERROR " ] || fail "on-demand journal: $states"
+QVPN_ROOT=$root ip netns exec $NS ENDTCPSVR 'SERVER(*VPN)' >/dev/null
 pass

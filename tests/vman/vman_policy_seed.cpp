@@ -12,6 +12,7 @@
 //     npf           host to host with no policy filter (POLICYFTR(*NONE)),
 //                   started by this system, single data endpoints
 //     npf-both      npf, but either system may start it
+//     npf-ondemand  npf, started on demand (armed when the server starts)
 //     manual-a      manual connection MANUAL1, gateway to gateway with no policy
 //                   filter, data endpoints 10.6.11.1 and 10.196.8.5, ESP
 //                   AES-CBC-128 / HMAC-SHA-256 in tunnel mode (System A)
@@ -106,7 +107,7 @@ Status seed(const std::string& variant, const std::string& itf) {
     bool npf = variant.rfind("npf", 0) == 0;
     g.role = npf ? SystemRole::Host2Host : SystemRole::Gw2Gw;
     g.initiator = variant == "remote-init" ? Initiator::Remote
-                  : variant == "npf"       ? Initiator::Local
+                  : variant == "npf" || variant == "npf-ondemand" ? Initiator::Local
                                            : Initiator::Both;
     if (npf) {
         g.policy_filter = PolicyFilter::None;
@@ -127,6 +128,7 @@ Status seed(const std::string& variant, const std::string& itf) {
         c.local = {EndpointType::IPv4, me, ""};
         c.remote = {EndpointType::IPv4, peer, ""};
     }
+    c.on_demand = variant == "npf-ondemand";
     return db.create_connection(c);
 }
 
