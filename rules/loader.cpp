@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -16,6 +17,7 @@
 
 #include "core/base/paths.hpp"
 #include "core/base/text.hpp"
+#include "journal/journal.hpp"
 #include "rules/compile.hpp"
 #include "rules/evaluate.hpp"
 #include "rules/generate.hpp"
@@ -24,7 +26,6 @@
 #include "rules/parser.hpp"
 #include "rules/session.hpp"
 #include "rules/store.hpp"
-#include "rules/tf_journal.hpp"
 #include "rules/vpn_config.hpp"
 
 namespace qvpn::rules {
@@ -172,12 +173,32 @@ Status run_sibling(const std::string& cmd, const std::string& param) {
     return {};
 }
 
-void journal(std::vector<TfEntry> entries, std::vector<Msg>& diags) {
-    auto j = TfJournal::open();
-    Status st = j.ok() ? (*j)->append(entries) : Status(j.failure());
-    if (!st.ok()) {
-        Msg m = st.error();
-        diags.push_back(m);  // the rules changed; only the journal entry is missing
+journal::TfEntry tf(std::string_view event, std::string line, std::string text) {
+    journal::TfEntry e;
+    e.revt = std::string(event);
+    e.line = std::move(line);
+    e.text = text.substr(0, 76);
+    return e;
+}
+
+// Load and unload events go to QIPFILTER under the command's name; the user
+// profile is the one who asked (through sudo, the invoking user).
+void journal(const char* program, const std::vector<journal::TfEntry>& entries,
+             std::vector<Msg>& diags) {
+    auto w = journal::Writer::open(journal::Journal::Qipfilter,
+                                   journal::Origin::current(program, program));
+    if (!w.ok()) {
+        diags.push_back(w.error());  // the rules changed; only the journal entry is missing
+        return;
+    }
+    const char* sudo = std::getenv("SUDO_USER");
+    std::string profile = sudo && *sudo ? to_upper(sudo) : "";
+    for (const auto& e : entries) {
+        auto r = (*w)->append(e, profile);
+        if (!r.ok()) {
+            diags.push_back(r.error());
+            return;
+        }
     }
 }
 
@@ -271,10 +292,10 @@ public:
         QVPN_ASSIGN(State next, store.read());
         QVPN_TRY(activate(store, next));
 
-        TfEntry e = tf_entry(all ? "U*" : "U", "LODIPFTR");
-        e.line = all ? "*ALL" : opt_.line;
-        e.text = all ? "All packet rules unloaded" : "Packet rules unloaded from line " + opt_.line;
-        journal({e}, diags_);
+        journal("LODIPFTR",
+                {tf(all ? "U*" : "U", all ? "*ALL" : opt_.line,
+                    all ? "All packet rules unloaded" : "Packet rules unloaded from line " + opt_.line)},
+                diags_);
         return msg("NFT0002", all ? std::string("all lines") : "line " + opt_.line);
     }
 
@@ -501,7 +522,7 @@ private:
             }
         }
         for (const auto& s : cfg_.states) {
-            if (s.active() && used.count(name_key(s.definition))) {
+            if (policy::is_active(s.state) && used.count(name_key(definition_of(s)))) {
                 return fail("NFT0110", what, s.name);
             }
         }
@@ -771,20 +792,15 @@ private:
     }
 
     void journal_load() {
-        std::vector<TfEntry> entries;
+        std::vector<journal::TfEntry> entries;
         std::string text = "Rules loaded from " + source_name();
         if (opt_.line == "*ALL") {
-            TfEntry e = tf_entry("L*", "LODIPFTR");
-            e.text = text;
-            entries.push_back(e);
+            entries.push_back(tf("L*", "", text));
         }
         for (const auto& t : targets_) {
-            TfEntry e = tf_entry("L", "LODIPFTR");
-            e.line = t.name;
-            e.text = text;
-            entries.push_back(e);
+            entries.push_back(tf("L", t.name, text));
         }
-        journal(std::move(entries), diags_);
+        journal("LODIPFTR", entries, diags_);
     }
 
     LoadOptions opt_;
@@ -835,11 +851,11 @@ Result<Msg> rmvtcptbl(Table t, std::vector<Msg>& diags) {
             }
         }
     }
-    TfEntry e = tf_entry("U*", "RMVTCPTBL");
-    e.line = "*ALL";
-    e.text = t == Table::All ? "RMVTCPTBL TBL(*ALL): all packet rules removed"
-                             : "RMVTCPTBL TBL(*IPFTR): all packet rules removed";
-    journal({e}, diags);
+    journal("RMVTCPTBL",
+            {tf("U*", "*ALL",
+                t == Table::All ? "RMVTCPTBL TBL(*ALL): all packet rules removed"
+                                : "RMVTCPTBL TBL(*IPFTR): all packet rules removed")},
+            diags);
 
     if (server) {
         Status st = run_sibling("STRTCPSVR", "SERVER(*VPN)");
