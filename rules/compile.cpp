@@ -7,6 +7,8 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "core/base/text.hpp"
+
 namespace qvpn::rules {
 
 namespace {
@@ -668,12 +670,16 @@ CompiledUnit compile_unit(const Document& doc, const std::vector<LineBinding>& l
 }
 
 bool speaks_about_ike(const Filter& f) {
-    const Match& m = f.match;
-    if (m.proto.all || !m.proto.contains(kProtoUdp)) {
+    // Written for IKE: UDP (or any protocol) with a port selector "= 500".
+    // Ranges and comparisons that happen to include 500 are not.
+    if (f.match.proto.all || !f.match.proto.contains(kProtoUdp)) {
         return false;
     }
-    return (!m.sport.all && m.sport.contains(kIkePort)) ||
-           (!m.dport.all && m.dport.contains(kIkePort));
+    auto is_ike = [](const Spec& s) {
+        long long v = 0;
+        return s.op == "=" && parse_int(s.value, v) && v == kIkePort;
+    };
+    return is_ike(f.sport) || is_ike(f.dport);
 }
 
 bool speaks_about_ipsec(const Filter& f) {

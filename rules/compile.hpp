@@ -143,8 +143,9 @@ struct Implicit {
     bool ipsec = false;   // ESP and AH permitted on every ruled line
 };
 
-// Does the filter speak about UDP port 500 / about ESP or AH? (Implicit
-// IKE and IPsec are off once any active rule does.)
+// Does the filter speak about IKE (UDP with SRCPORT or DSTPORT = 500) / about
+// ESP or AH (PROTOCOL ESP, AH or their numbers)? Implicit IKE and IPsec are
+// off once any active rule does.
 bool speaks_about_ike(const Filter& f);
 bool speaks_about_ipsec(const Filter& f);
 
