@@ -75,4 +75,19 @@ Status write_branch_office(const FixtureOptions& o) {
     });
 }
 
+Status set_connection_state(const std::string& name, const std::string& state) {
+    QVPN_ASSIGN(auto db, PolicyDb::open(paths::policy_db(), Access::ReadWrite));
+    auto st = from_cl<ConnectionState>(state);
+    if (!st) {
+        return fail("QVP0003", "rules_policy_fixture", "unknown state " + state);
+    }
+    ConnectionStatus s;
+    s.name = name;
+    bool manual = name.find(':') == std::string::npos;
+    s.type = manual ? ConnectionType::Manual : ConnectionType::Dynamic;
+    s.group = manual ? "" : name.substr(0, name.find(':'));
+    s.state = *st;
+    return db.set_state(s);
+}
+
 }  // namespace qvpn::rules::test

@@ -24,5 +24,8 @@ struct FixtureOptions {
 
 // Write the configuration to $QVPN_ROOT/policy.db (created when missing).
 Status write_branch_office(const FixtureOptions& o);
+// Set the runtime state of a connection (*ENABLED, *IDLE ...) in an
+// existing configuration.
+Status set_connection_state(const std::string& name, const std::string& state);
 
 }  // namespace qvpn::rules::test

@@ -3,6 +3,7 @@
 //   rules_policy_fixture [--line L] [--interface IF] [--journal] [--no-permit-other]
 //                        [--manual] [--active CNN] [--local-ks A] [--remote-ks A]
 //                        [--local-net A MASK] [--remote-net A MASK]
+//   rules_policy_fixture --state CNN STATE      (only set a connection's state)
 #include <cstdio>
 #include <string>
 
@@ -20,6 +21,16 @@ int main(int argc, char** argv) {
             }
             return argv[++i];
         };
+        if (a == "--state") {
+            std::string cnn = next();
+            std::string state = next();
+            qvpn::Status st = qvpn::rules::test::set_connection_state(cnn, state);
+            if (!st.ok()) {
+                std::fprintf(stderr, "%s\n", qvpn::msgcat::line(st.error()).c_str());
+                return 1;
+            }
+            return 0;
+        }
         if (a == "--line") {
             o.line = next();
         } else if (a == "--interface") {
