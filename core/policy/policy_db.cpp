@@ -1736,6 +1736,26 @@ Result<std::optional<ResponderMatch>> PolicyDb::find_responder(const Identity& p
     return std::optional<ResponderMatch>(std::move(m));
 }
 
+Result<std::optional<PolicyDb::KeyPolicyRef>> PolicyDb::key_policy_for(const Identity& remote_id) {
+    QVPN_ASSIGN(auto match, impl_->match_key_policy(remote_id, Impl::AnyIp::IpIdentities));
+    if (!match) {
+        return std::optional<KeyPolicyRef>();
+    }
+    QVPN_ASSIGN(std::string key, impl_->name_of("key_policy", match->key_id));
+    QVPN_ASSIGN(std::string group, impl_->name_of("dyn_group", match->group_id));
+    return std::optional<KeyPolicyRef>(KeyPolicyRef{key, group});
+}
+
+Result<SecretBytes> PolicyDb::key_policy_psk(std::string_view name) {
+    QVPN_ASSIGN(int64_t id, impl_->id_of("key_policy", "name", name));
+    if (id == 0) {
+        return fail("PDB0101", std::string(name));
+    }
+    QVPN_ASSIGN(KeyPolicy k, impl_->key_policy_by_id(id));
+    QVPN_TRY(impl_->decrypt_psk(id, k));
+    return std::move(k.psk);
+}
+
 Result<ManualPolicy> PolicyDb::resolve_manual(std::string_view name) {
     ManualPolicy mp;
     QVPN_ASSIGN(mp.connection, load_manual_connection(name));

@@ -196,6 +196,15 @@ public:
     Result<std::optional<ResponderMatch>> find_responder(const Identity& peer_identity,
                                                          const IpAddress& peer_address);
     Result<ManualPolicy> resolve_manual(std::string_view name);
+    // A key policy's preshared key in clear (CPYVPNCFGF KEYS(*ENCRYPT)).
+    Result<SecretBytes> key_policy_psk(std::string_view name);
+    // Which key policy (and the group listing it) resolve() would use for a
+    // remote key server identifier, without decrypting anything.
+    struct KeyPolicyRef {
+        std::string key_policy;
+        std::string group;
+    };
+    Result<std::optional<KeyPolicyRef>> key_policy_for(const Identity& remote_id);
 
     // --- certificate store (DCM) --------------------------------------------
     Result<std::vector<CertificateInfo>> list_certificates();    // by label

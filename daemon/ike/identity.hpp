@@ -49,5 +49,8 @@ Result<Bytes> dn_from_text(std::string_view text);
 Result<std::string> dn_to_text(ByteView der);
 // Canonical comparison of two DER Names (case and space folded).
 bool dn_equal(ByteView a_der, ByteView b_der);
+// dn_equal, or equal once the configured name's RDN order is reversed (a DN
+// typed most-specific first, as RFC 4514 writes it).
+bool dn_matches(ByteView configured_der, ByteView received_der);
 
 }  // namespace qvpn::ike

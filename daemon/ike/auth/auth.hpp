@@ -70,8 +70,9 @@ Bytes encode_hash_algorithms(std::span<const HashAlgorithm> hashes);
 // Unknown IDs are kept out of the list (the peer may support more than we
 // know); IKE0105 (INVALID_SYNTAX) for an odd length.
 Result<std::vector<HashAlgorithm>> decode_hash_algorithms(ByteView data);
-// Our most preferred hash the peer also supports that works with `key`
-// (SHA-256 first); nullopt when there is none (fall back to the classic
+// Our most preferred hash the peer also supports for `key`: one as strong as
+// the curve first (SHA-384 for P-384, SHA-512 for P-521), else SHA-256,
+// SHA-384, SHA-512; nullopt when there is none (fall back to the classic
 // method).
 std::optional<HashAlgorithm> choose_hash(std::span<const HashAlgorithm> peer, KeyType key);
 

@@ -13,6 +13,7 @@
 
 #include "core/base/bytes.hpp"
 #include "core/base/result.hpp"
+#include "daemon/ike/iana.hpp"
 
 namespace qvpn::ike::auth {
 

@@ -20,6 +20,7 @@
 #include "core/base/result.hpp"
 #include "core/policy/model.hpp"
 #include "daemon/ike/auth/keys.hpp"
+#include "daemon/ike/iana.hpp"
 
 struct x509_st;
 struct x509_store_st;
@@ -52,7 +53,8 @@ public:
     x509_st* native() const { return cert_.get(); }
 
 private:
-    Certificate(std::shared_ptr<x509_st> c, Bytes der) : cert_(std::move(c)), der_(std::move(der)) {}
+    Certificate(std::shared_ptr<x509_st> c, Bytes der)
+        : cert_(std::move(c)), der_(std::move(der)) {}
     std::shared_ptr<x509_st> cert_;
     Bytes der_;
 };
@@ -71,12 +73,17 @@ public:
     // every trusted CA's SubjectPublicKeyInfo, concatenated.
     Bytes certreq_data() const;
 
+    // The OpenSSL store holding cas() (shared, read-only once built).
+    x509_store_st* native() const { return store_.get(); }
+
 private:
     std::vector<Certificate> cas_;
+    std::shared_ptr<x509_store_st> store_;
 };
 
 // Validates `end_entity` with the untrusted `intermediates` (as received in
-// CERT payloads, any order) up to a CA in `trust` at time `now`.
+// CERT payloads, any order) up to a CA in `trust` at time `now`. Every CA in
+// the store is an anchor, an intermediate one too.
 // IKE0111 (AUTHENTICATION_FAILED) with OpenSSL's reason and the subject in
 // the values: expired or not yet valid, unknown issuer, bad signature, a
 // non-CA in the middle of the chain.
@@ -85,8 +92,9 @@ Status verify_chain(const TrustStore& trust, const Certificate& end_entity,
 
 // RFC 7296 3.5 / RFC 4945 3.1: the peer's identity must be in the
 // certificate: an address, FQDN or e-mail in subjectAltName, a DN equal to
-// the subject. ID_KEY_ID matches only a configured key ID (there is no
-// certificate field for it). IKE0112 (AUTHENTICATION_FAILED) otherwise.
+// the subject (in either RDN order). A key ID must equal the certificate's
+// subjectKeyIdentifier or the SHA-1 of its SubjectPublicKeyInfo. IKE0112
+// (AUTHENTICATION_FAILED) otherwise, and for *ANYIP.
 Status match_identity(const Certificate& cert, const policy::Identity& id);
 
 // Splits CERTREQ data into 20-byte hashes. IKE0113 (INVALID_SYNTAX) when the
@@ -100,9 +108,10 @@ struct CertChain {
     std::vector<Certificate> chain;
 };
 
-// RFC 7296 3.7: the first of `ours` whose chain leads to a CA whose SPKI hash
-// is in the CERTREQ data (the end entity's own issuer key counts). With empty
-// CERTREQ data (no CERTREQ received), the first one. nullopt when none fits.
+// RFC 7296 3.7: the first of `ours` with a certificate in its chain
+// (intermediates or root, as CertChain::chain holds them) whose SPKI hash is
+// in the CERTREQ data. With empty CERTREQ data (no CERTREQ received), the
+// first one. nullopt when none fits.
 std::optional<size_t> select_for_certreq(std::span<const CertChain> ours, ByteView certreq_data);
 
 }  // namespace qvpn::ike::auth

@@ -9,6 +9,7 @@
 
 #include "core/base/bytes.hpp"
 #include "core/base/result.hpp"
+#include "daemon/ike/iana.hpp"
 
 struct evp_pkey_st;
 

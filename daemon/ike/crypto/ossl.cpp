@@ -25,15 +25,17 @@ const EVP_MAC* hmac() {
 const EVP_CIPHER* cipher(const char* name) {
     // A handful of names over the process's life: a locked map is simple and
     // the lock is taken only when a Cipher object is created.
+    // The map is never destroyed, like the fetched ciphers it holds: they
+    // stay valid for code that runs during process exit.
     static std::mutex lock;
-    static std::map<std::string, EVP_CIPHER*, std::less<>> cache;
+    static auto* cache = new std::map<std::string, EVP_CIPHER*, std::less<>>;
     std::lock_guard<std::mutex> g(lock);
-    auto it = cache.find(std::string_view(name));
-    if (it != cache.end()) {
+    auto it = cache->find(std::string_view(name));
+    if (it != cache->end()) {
         return it->second;
     }
     EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, name, nullptr);
-    cache.emplace(name, c);
+    cache->emplace(name, c);
     return c;
 }
 

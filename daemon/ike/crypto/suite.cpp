@@ -417,4 +417,47 @@ Status check_child_suite(const ChildSuite& s) {
     return {};
 }
 
+// --- deemphasized algorithms ---------------------------------------------------------
+
+namespace {
+
+void warn_encr(EncrId id, std::vector<Msg>& out) {
+    if (id == EncrId::ENCR_DES) {
+        out.push_back(msg("IKE0012", encr_name(id)));
+    }
+}
+
+void warn_integ(IntegId id, std::vector<Msg>& out) {
+    if (id == IntegId::AUTH_HMAC_MD5_96) {
+        out.push_back(msg("IKE0012", integ_name(id)));
+    }
+}
+
+void warn_dh(DhId id, std::vector<Msg>& out) {
+    if (id == DhId::MODP_768 || id == DhId::MODP_1024) {
+        out.push_back(msg("IKE0012", dh_name(id)));
+    }
+}
+
+}  // namespace
+
+std::vector<Msg> deemphasized_warnings(const IkeSuite& s) {
+    std::vector<Msg> out;
+    warn_encr(s.encr.id, out);
+    if (s.prf == PrfId::PRF_HMAC_MD5) {
+        out.push_back(msg("IKE0012", prf_name(s.prf)));
+    }
+    warn_integ(s.integ, out);
+    warn_dh(s.dh, out);
+    return out;
+}
+
+std::vector<Msg> deemphasized_warnings(const ChildSuite& s, DhId pfs) {
+    std::vector<Msg> out;
+    warn_encr(s.encr.id, out);
+    warn_integ(s.integ, out);
+    warn_dh(pfs, out);
+    return out;
+}
+
 }  // namespace qvpn::ike::crypto

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "core/base/result.hpp"
 #include "core/policy/model.hpp"
@@ -101,5 +102,11 @@ DataSuites child_suites_from_policy(const policy::DataTransform& t);
 // integrity IDs in IKE, or an ESP SA with neither encryption nor integrity.
 Status check_ike_suite(const IkeSuite& s);
 Status check_child_suite(const ChildSuite& s);
+
+// IKE0012 warnings (severity 10), one per deemphasized algorithm in the
+// suite (DES, MD5, DH groups 1 and 2; RFC 8221, RFC 8247), for the key
+// manager to log when such a suite is negotiated. Empty when all is well.
+std::vector<Msg> deemphasized_warnings(const IkeSuite& s);
+std::vector<Msg> deemphasized_warnings(const ChildSuite& s, DhId pfs = DhId::NONE);
 
 }  // namespace qvpn::ike::crypto

@@ -128,7 +128,8 @@ BOOST_AUTO_TEST_CASE(parts_equal_joined) {
         for (size_t a = 0; a <= msg.size(); a += 5) {
             for (size_t c = a; c <= msg.size(); c += 11) {
                 ByteView v(msg);
-                auto parts = prf->compute(key, {v.subspan(0, a), v.subspan(a, c - a), v.subspan(c)});
+                auto parts =
+                    prf->compute(key, {v.subspan(0, a), v.subspan(a, c - a), v.subspan(c)});
                 BOOST_REQUIRE(parts.ok());
                 BOOST_TEST(hx(*parts) == hx(*whole));
             }

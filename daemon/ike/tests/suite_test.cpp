@@ -169,4 +169,22 @@ BOOST_AUTO_TEST_CASE(data_policy_to_suites) {
     BOOST_TEST(check_child_suite(*both.esp).ok());
 }
 
+BOOST_AUTO_TEST_CASE(deemphasized_algorithms_warn) {
+    IkeSuite old{{EncrId::ENCR_DES, 0}, PrfId::PRF_HMAC_MD5, IntegId::AUTH_HMAC_MD5_96,
+                 DhId::MODP_1024};
+    auto w = deemphasized_warnings(old);
+    BOOST_REQUIRE(w.size() == 4u);
+    for (const auto& m : w) {
+        BOOST_TEST(m.id == "IKE0012");
+    }
+    BOOST_TEST(w[0].values.at(0) == "ENCR_DES");
+    BOOST_TEST(w[3].values.at(0) == "MODP_1024");
+    IkeSuite modern{{EncrId::ENCR_AES_GCM_16, 256}, PrfId::PRF_HMAC_SHA2_384, IntegId::NONE,
+                    DhId::ECP_384};
+    BOOST_TEST(deemphasized_warnings(modern).empty());
+    ChildSuite esp{SaUse::Esp, {EncrId::ENCR_AES_CBC, 128}, IntegId::AUTH_HMAC_SHA1_96};
+    BOOST_TEST(deemphasized_warnings(esp).empty());
+    BOOST_TEST(deemphasized_warnings(esp, DhId::MODP_768).size() == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
