@@ -41,6 +41,11 @@ struct PolicyFilter {
     Match match;              // outbound: local -> remote
     Fragments fragments = Fragments::None;
     bool journal = false;     // JRN = FULL
+
+    // The (local, remote) address ranges the filter covers: the cross
+    // product of its source and destination ranges, `*` as the whole address
+    // space of the other side's version (of both versions when both are *).
+    std::vector<std::pair<IpRange, IpRange>> scopes() const;
 };
 
 // The data endpoints of a connection, as the connection manager will

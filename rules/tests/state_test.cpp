@@ -281,6 +281,11 @@ BOOST_AUTO_TEST_CASE(round_trip_and_active_rules_answers) {
     BOOST_CHECK(!ar->has_policy_filter("Nobody"));
     BOOST_CHECK((ar->connections() == std::vector<std::string>{"HRgw2FINgw", "Other"}));
 
+    auto sc = pf.scopes();
+    BOOST_REQUIRE_EQUAL(sc.size(), 1u);
+    BOOST_CHECK_EQUAL(sc[0].first.to_string(), "10.6.0.0/16");
+    BOOST_CHECK_EQUAL(sc[0].second.to_string(), "10.196.8.0/24");
+
     // TCP8628's question: do the data endpoints fall inside?
     DataEndpoints ep{*IpRange::subnet(*IpAddress::parse("10.6.0.0"), "16"),
                      *IpRange::subnet(*IpAddress::parse("10.196.8.0"), "24")};
@@ -296,6 +301,19 @@ BOOST_AUTO_TEST_CASE(round_trip_and_active_rules_answers) {
     host.protocol = 6;
     host.remote_port = 80;
     BOOST_CHECK(ar->covering("Other", host) == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(scopes_of_a_filter_for_any_address) {
+    PolicyFilter pf;
+    auto sc = pf.scopes();  // SRCADDR = * DSTADDR = *: both versions
+    BOOST_REQUIRE_EQUAL(sc.size(), 2u);
+    BOOST_CHECK(sc[0].first == IpRange::any(4) && sc[0].second == IpRange::any(4));
+    BOOST_CHECK(sc[1].first == IpRange::any(6) && sc[1].second == IpRange::any(6));
+    pf.match.family = 6;
+    pf.match.dst = AddrSet::of({*IpRange::subnet(*IpAddress::parse("2001:db8::"), "32")});
+    sc = pf.scopes();
+    BOOST_REQUIRE_EQUAL(sc.size(), 1u);
+    BOOST_CHECK(sc[0].first == IpRange::any(6));
 }
 
 BOOST_AUTO_TEST_CASE(rollback_leaves_the_file_byte_identical) {
