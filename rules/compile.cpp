@@ -221,11 +221,45 @@ std::string num_text(uint32_t lo, uint32_t hi) {
     return lo == hi ? std::to_string(lo) : std::to_string(lo) + "-" + std::to_string(hi);
 }
 
+// The prefix length when [from, to] is exactly one prefix: from and to
+// differ in trailing bits only, all zero in from and all one in to.
+std::optional<int> prefix_length(const IpRange& r) {
+    size_t n = r.from.size();
+    const uint8_t* a = r.from.data();
+    const uint8_t* b = r.to.data();
+    size_t i = 0;
+    while (i < n && a[i] == b[i]) {
+        ++i;
+    }
+    int len = int(i) * 8;
+    if (i < n) {
+        uint8_t x = a[i] ^ b[i];
+        // x must be 0...01...1, with those bits clear in a
+        if ((x & (x + 1)) != 0 || (a[i] & x) != 0) {
+            return std::nullopt;
+        }
+        int ones = 0;
+        for (uint8_t v = x; v != 0; v >>= 1) {
+            ++ones;
+        }
+        len += 8 - ones;
+        for (size_t j = i + 1; j < n; ++j) {
+            if (a[j] != 0x00 || b[j] != 0xff) {
+                return std::nullopt;
+            }
+        }
+    }
+    return len;
+}
+
 std::string range_text(const IpRange& r) {
-    if (auto len = r.prefix_len(); len && (*len == 32 || *len == 128)) {
+    if (r.from == r.to) {
         return r.from.to_string();
     }
-    return r.to_string();
+    if (auto len = prefix_length(r)) {
+        return r.from.to_string() + "/" + std::to_string(*len);
+    }
+    return r.from.to_string() + "-" + r.to.to_string();
 }
 
 const char* field_expr(Field f, int family) {

@@ -185,20 +185,19 @@ journal::TfEntry tf(std::string_view event, std::string line, std::string text) 
 // profile is the one who asked (through sudo, the invoking user).
 void journal(const char* program, const std::vector<journal::TfEntry>& entries,
              std::vector<Msg>& diags) {
-    auto w = journal::Writer::open(journal::Journal::Qipfilter,
-                                   journal::Origin::current(program, program));
+    journal::Origin origin = journal::Origin::current(program, program);
+    const char* sudo = std::getenv("SUDO_USER");
+    if (sudo != nullptr && *sudo != '\0') {
+        origin.user_profile = to_upper(sudo);
+    }
+    auto w = journal::Writer::open(journal::Journal::Qipfilter, origin);
     if (!w.ok()) {
         diags.push_back(w.error());  // the rules changed; only the journal entry is missing
         return;
     }
-    const char* sudo = std::getenv("SUDO_USER");
-    std::string profile = sudo && *sudo ? to_upper(sudo) : "";
-    for (const auto& e : entries) {
-        auto r = (*w)->append(e, profile);
-        if (!r.ok()) {
-            diags.push_back(r.error());
-            return;
-        }
+    auto r = (*w)->append_batch(entries);  // one transaction, one sync
+    if (!r.ok()) {
+        diags.push_back(r.error());
     }
 }
 
@@ -247,9 +246,7 @@ public:
             QVPN_TRY(store.put_line(l));
         }
         QVPN_TRY(store.prune_units());
-        QVPN_ASSIGN(State next, store.read());
-
-        QVPN_TRY(activate(store, next));
+        QVPN_TRY(activate(store, next_state(std::move(su), std::move(rules), std::move(lines))));
         journal_load();
         size_t n = 0;
         for (const auto& f : doc_.filters) {
@@ -662,6 +659,32 @@ private:
     }
 
     // --- writing ---------------------------------------------------------------------
+
+    // What the state holds once the load commits (as prune_units leaves it),
+    // built in memory rather than read back.
+    State next_state(StoredUnit su, std::vector<StoredRule> rules, std::vector<StoredLine> lines) {
+        State next;
+        std::set<int> used;
+        for (const auto& l : lines) {
+            used.insert(l.plan.unit);
+        }
+        for (auto& u : old_.units) {
+            if (used.count(u.id)) {
+                next.units.push_back(u);
+            }
+        }
+        for (auto& r : old_.rules) {
+            if (used.count(r.unit)) {
+                next.rules.push_back(r);
+            }
+        }
+        next.units.push_back(std::move(su));
+        for (auto& r : rules) {
+            next.rules.push_back(std::move(r));
+        }
+        next.lines = std::move(lines);
+        return next;
+    }
 
     StoredUnit new_unit(int id, const std::string& body) const {
         StoredUnit u;

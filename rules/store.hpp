@@ -1,5 +1,6 @@
-// The active-rules state: $QVPN_ROOT/ipfilter.db (SQLite, rollback
-// journal, so a rolled-back transaction leaves the file byte-identical).
+// The active-rules state: $QVPN_ROOT/ipfilter.db (SQLite in WAL mode, with
+// a cache large enough that an open transaction writes nothing before its
+// commit: a rolled-back load leaves the database and its WAL byte-identical).
 //
 //   unit   one LODIPFTR load: file, load time, the nft body of its chains
 //   line   each line with active rules: interface, the unit it came from,

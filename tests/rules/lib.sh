@@ -92,11 +92,12 @@ qv_expect() {
 	qv_ok "$what"
 }
 
-# The table without its counters, and the state file, as one digest.
+# The table without its counters, and the state (database and WAL), as one
+# digest.
 qv_snapshot() {
 	{
 		ip netns exec "$1" nft list ruleset | sed 's/packets [0-9]* bytes [0-9]*//'
-		sha256sum "$QVPN_ROOT/ipfilter.db" 2>/dev/null
+		cat "$QVPN_ROOT/ipfilter.db" "$QVPN_ROOT/ipfilter.db-wal" 2>/dev/null | sha256sum
 	} | sha256sum
 }
 
