@@ -54,6 +54,15 @@ std::vector<std::pair<IpRange, IpRange>> PolicyFilter::scopes() const {
 Result<ActiveRules> ActiveRules::load() {
     QVPN_ASSIGN(auto store, Store::open(state_path(), false));
     QVPN_ASSIGN(State st, store.read());
+    if (!state_is_live(st)) {
+        ActiveRules ar;
+        ar.stale_ = true;
+        return ar;
+    }
+    return from_state(st);
+}
+
+ActiveRules ActiveRules::from_state(const State& st) {
     ActiveRules ar;
     // Rank connection definitions across lines in evaluation order; the
     // loader guarantees (TCP5B28) that every line agrees on it.

@@ -721,8 +721,11 @@ bool speaks_about_ipsec(const Filter& f) {
     return !m.proto.all && (m.proto.contains(kProtoEsp) || m.proto.contains(kProtoAh));
 }
 
+std::string table_id_chain(const std::string& table_id) { return "qvpn_id_" + table_id; }
+
 std::string compose_table(const std::vector<std::string>& bodies,
-                          const std::vector<LinePlan>& lines, const Implicit& implicit) {
+                          const std::vector<LinePlan>& lines, const Implicit& implicit,
+                          const std::string& table_id) {
     // Creating the table first makes the delete valid when it did not exist;
     // the whole script is one nftables transaction.
     std::string o = "table inet qvpn {}\ndelete table inet qvpn\n";
@@ -735,6 +738,9 @@ std::string compose_table(const std::vector<std::string>& bodies,
     }
     o.reserve(size + 4096 + lines.size() * 2048);
     o += "table inet qvpn {\n";
+    if (!table_id.empty()) {
+        o += "chain " + table_id_chain(table_id) + " {\n}\n";
+    }
     for (const auto& b : bodies) {
         o += b;
     }

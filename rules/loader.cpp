@@ -16,6 +16,8 @@
 #include <set>
 
 #include "core/base/paths.hpp"
+#include "core/base/bytes.hpp"
+#include "core/base/clock.hpp"
 #include "core/base/text.hpp"
 #include "journal/journal.hpp"
 #include "rules/compile.hpp"
@@ -214,6 +216,7 @@ public:
         QVPN_ASSIGN(auto store, Store::open(state_path(), true));
         QVPN_TRY(store.begin());
         QVPN_ASSIGN(old_, store.read());
+        QVPN_TRY(forget_if_stale(store));
         QVPN_TRY(check_active_connections(replaced_lines(), "replaced"));
         QVPN_TRY(check_connection_order());
         QVPN_TRY(check_lockout());
@@ -268,6 +271,7 @@ public:
         QVPN_ASSIGN(auto store, Store::open(state_path(), true));
         QVPN_TRY(store.begin());
         QVPN_ASSIGN(old_, store.read());
+        QVPN_TRY(forget_if_stale(store));
         bool all = opt_.line == "*ALL";
         if (!all && old_.line(opt_.line) == nullptr) {
             return fail("NFT0111", opt_.line);
@@ -297,6 +301,20 @@ public:
     }
 
 private:
+    // A record whose table is not in the kernel (after a reboot, or when the
+    // table was deleted by hand) describes nothing active: drop it.
+    Status forget_if_stale(Store& store) {
+        if (state_is_live(old_)) {
+            return {};
+        }
+        diags_.push_back(msg("NFT0123", state_path()));
+        for (const auto& l : old_.lines) {
+            QVPN_TRY(store.remove_line(l.plan.line));
+        }
+        old_ = State{};
+        return {};
+    }
+
     // --- reading -------------------------------------------------------------------
 
     Status read_rules() {
@@ -762,7 +780,16 @@ private:
                 ipsec = ipsec || r->action == Action::Ipsec;
             }
         }
-        std::string script = compose_table(bodies, plans, Implicit{!ike_talk, ipsec && !esp_talk});
+        std::string id;
+        if (!plans.empty()) {
+            SystemRandom rnd;
+            Bytes b(8);
+            rnd.fill(b);
+            id = to_hex(b);
+        }
+        QVPN_TRY(store.set_table_id(id));
+        std::string script =
+            compose_table(bodies, plans, Implicit{!ike_talk, ipsec && !esp_talk}, id);
 
         bool started = false;
         if (journaled) {
@@ -808,7 +835,8 @@ private:
                 ipsec = ipsec || r->action == Action::Ipsec;
             }
         }
-        Status st = nft.run(compose_table(bodies, plans, Implicit{!ike_talk, ipsec && !esp_talk}));
+        Status st = nft.run(
+            compose_table(bodies, plans, Implicit{!ike_talk, ipsec && !esp_talk}, old_.table_id));
         if (!st.ok()) {
             diags_.push_back(msg("NFT0122", st.error().value(1)));
         }

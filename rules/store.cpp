@@ -7,6 +7,7 @@
 
 #include "core/base/paths.hpp"
 #include "core/base/text.hpp"
+#include "rules/nft.hpp"
 
 namespace qvpn::rules {
 
@@ -383,8 +384,30 @@ void Store::rollback() {
     }
 }
 
+bool state_is_live(const State& st) {
+    if (st.empty()) {
+        return true;
+    }
+    Nft nft;
+    return !st.table_id.empty() && nft.has_chain(table_id_chain(st.table_id));
+}
+
+Status Store::set_table_id(const std::string& id) {
+    Stmt u(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES('table_id', ?1)");
+    if (!u.ok() || u.bind(1, id).step() != SQLITE_DONE) {
+        return fail(error("recording the table"));
+    }
+    return {};
+}
+
 Result<State> Store::read() {
     State st;
+    {
+        Stmt q(db_, "SELECT value FROM meta WHERE key = 'table_id'");
+        if (q.ok() && q.step() == SQLITE_ROW) {
+            st.table_id = q.text(0);
+        }
+    }
     {
         Stmt q(db_, "SELECT id, file, files, incvpn, loaded_at, body, ike_talk, ipsec_talk, "
                     "nflog_group FROM unit ORDER BY id");

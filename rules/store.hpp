@@ -60,6 +60,7 @@ struct StoredLine {
 };
 
 struct State {
+    std::string table_id;  // marker of the nft table this state describes
     std::vector<StoredUnit> units;
     std::vector<StoredLine> lines;
     std::vector<StoredRule> rules;  // ordered by unit, number
@@ -71,6 +72,11 @@ struct State {
     // order).
     std::vector<const StoredRule*> line_rules(const StoredLine& l) const;
 };
+
+// Is the state's table in the kernel (its marker chain present)? An empty
+// state is always live. After a reboot, or when something deleted or
+// replaced table inet qvpn, the recorded rules are not active.
+bool state_is_live(const State& st);
 
 // Match <-> JSON (the normalized selectors of a rule).
 std::string match_to_json(const Match& m);
@@ -96,6 +102,7 @@ public:
     void rollback();
 
     Result<int> next_unit_id();
+    Status set_table_id(const std::string& id);
     Status add_unit(const StoredUnit& u, const std::vector<StoredRule>& rules);
     Status put_line(const StoredLine& l);
     Status remove_line(std::string_view name);

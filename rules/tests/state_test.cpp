@@ -265,8 +265,9 @@ BOOST_AUTO_TEST_CASE(round_trip_and_active_rules_answers) {
         record(*s, kRules, "eth0");
         BOOST_REQUIRE(s->commit().ok());
     }
-    auto ar = ActiveRules::load();
-    BOOST_REQUIRE(ar.ok());
+    auto st = Store::open(state_path(), false)->read();
+    BOOST_REQUIRE(st.ok());
+    auto ar = std::optional<ActiveRules>(ActiveRules::from_state(*st));
     BOOST_CHECK(!ar->empty());
     BOOST_REQUIRE_EQUAL(ar->policy_filters().size(), 2u);
     const PolicyFilter& pf = ar->policy_filters()[0];
@@ -336,9 +337,9 @@ BOOST_AUTO_TEST_CASE(rollback_leaves_the_file_byte_identical) {
         s->rollback();
     }
     BOOST_CHECK(snapshot() == before);
-    auto ar = ActiveRules::load();
-    BOOST_REQUIRE(ar.ok());
-    BOOST_CHECK_EQUAL(ar->policy_filters().size(), 2u);
+    auto st = Store::open(state_path(), false)->read();
+    BOOST_REQUIRE(st.ok());
+    BOOST_CHECK_EQUAL(ActiveRules::from_state(*st).policy_filters().size(), 2u);
 }
 
 BOOST_AUTO_TEST_CASE(no_state_is_no_rules) {

@@ -160,6 +160,22 @@ py "assert [x['line'] for x in j['lines']] == ['qv-ru-gs1'], j['lines']" || qv_f
 qv_expect 1 "unloading a line without rules" qv_in $S LODIPFTR '*UNLOAD' TRLINE
 grep -q NFT0111 "$QV_TMP/out" || qv_fail "no NFT0111"
 
+# --- a record whose table is gone (as after a reboot) describes nothing ---
+printf 'FILTER SET o ACTION = DENY PROTOCOL = UDP\nFILTER_INTERFACE LINE = qv-ru-gs1 SET = o\n' \
+	>"$QV_TMP/other.i3p"
+qv_expect 0 "TRLINE loaded beside qv-ru-gs1" qv_in $S LODIPFTR '*LOAD' TRLINE "STMF($QV_TMP/mine.i3p)"
+ip netns exec $S nft delete table inet qvpn
+qv_expect 0 "DSPIPFTR after the table vanished" qv_in $S DSPIPFTR --json
+grep -q NFT0123 "$QV_TMP/out" || qv_fail "DSPIPFTR did not report the stale record"
+qv_in $S DSPIPFTR --json 2>/dev/null >"$QV_TMP/dsp.json"
+py "assert j['lines'] == [], j['lines']" || qv_fail "DSPIPFTR showed rules that are not active"
+qv_expect 0 "a per-line load drops the stale record instead of reviving it" \
+	qv_in $S LODIPFTR '*LOAD' qv-ru-gs1 "STMF($QV_TMP/other.i3p)"
+grep -q NFT0123 "$QV_TMP/out" || qv_fail "LODIPFTR did not report the stale record"
+dsp
+py "assert [x['line'] for x in j['lines']] == ['qv-ru-gs1'], j['lines']" ||
+	qv_fail "the stale TRLINE came back"
+
 # --- rules cannot change under an active connection that uses them ---
 qv_expect 0 "load the generated rules again" qv_in $S LODIPFTR '*LOAD' '*ALL' 'INCVPN(*YES)'
 qv_in $S "$QV_FIXTURE" --state HRgw2FINgw:L1 '*ENABLED' || qv_fail "cannot set the state"
@@ -171,8 +187,6 @@ qv_expect 1 "*LOAD replacing them is refused too" \
 	qv_in $S LODIPFTR '*LOAD' '*ALL' "STMF($QV_TMP/mine.i3p)"
 [ "$(qv_snapshot $S)" = "$before" ] || qv_fail "refused changes altered the table or the state"
 qv_ok "active connection: nothing changed"
-printf 'FILTER SET o ACTION = DENY PROTOCOL = UDP\nFILTER_INTERFACE LINE = qv-ru-gs1 SET = o\n' \
-	>"$QV_TMP/other.i3p"
 qv_expect 0 "a line whose rules the connection does not use can still be loaded" \
 	qv_in $S LODIPFTR '*LOAD' qv-ru-gs1 "STMF($QV_TMP/other.i3p)"
 
