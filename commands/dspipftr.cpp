@@ -34,6 +34,10 @@ Status run(cl::Invocation& inv) {
     if (!st.ok()) {
         return st.failure();
     }
+    if (!rules::state_is_live(*st)) {
+        inv.diagnostic(msg("NFT0123", rules::state_path()));
+        *st = rules::State{};
+    }
     if (!line.empty() && st->line(line) == nullptr) {
         return fail("NFT0111", line);
     }

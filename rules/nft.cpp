@@ -83,4 +83,13 @@ Result<std::string> Nft::list_json() {
     return std::string(nft_ctx_get_output_buffer(ctx_));
 }
 
+bool Nft::has_chain(const std::string& chain) {
+    if (ctx_ == nullptr) {
+        return false;
+    }
+    nft_ctx_output_set_flags(ctx_, 0);
+    std::string cmd = "list chain inet " + std::string(kTable) + " " + chain;
+    return nft_run_cmd_from_buffer(ctx_, cmd.c_str()) == 0;
+}
+
 }  // namespace qvpn::rules

@@ -310,7 +310,7 @@ FILTER_INTERFACE LINE = E SET = s
 )");
     const auto& f = p.doc.filters;
     BOOST_CHECK(speaks_about_ike(f[0]));
-    BOOST_CHECK(speaks_about_ike(f[1]));
+    BOOST_CHECK(!speaks_about_ike(f[1]));  // a comparison is not written for IKE
     BOOST_CHECK(!speaks_about_ike(f[2]));
     BOOST_CHECK(speaks_about_ike(f[3]));  // * with ports means TCP and UDP
     BOOST_CHECK(!speaks_about_ike(f[4]));
@@ -349,4 +349,28 @@ BOOST_AUTO_TEST_CASE(evaluate_implicit_and_default) {
     Packet back = vpn;
     std::swap(back.src, back.dst);
     BOOST_CHECK_EQUAL(evaluate(p.doc, {"s"}, Implicit{}, true, back).rule, 2);
+}
+
+BOOST_AUTO_TEST_CASE(address_ranges_render_as_prefixes_ranges_or_addresses) {
+    Parsed p = parse_ok(R"(
+ADDRESS a IP = 10.0.0.0 THROUGH 10.0.0.255
+ADDRESS b IP = 10.0.0.1 THROUGH 10.0.0.6
+ADDRESS c IP = 2001:db8:1:: MASK = 48
+ADDRESS d IP = 10.9.0.0 THROUGH 10.9.1.255
+ADDRESS e IP = 10.9.0.0 THROUGH 10.9.2.255
+FILTER SET s ACTION = PERMIT DIRECTION = INBOUND SRCADDR = a
+FILTER SET s ACTION = PERMIT DIRECTION = OUTBOUND DSTADDR = b
+FILTER SET s ACTION = PERMIT DIRECTION = INBOUND SRCADDR = c
+FILTER SET s ACTION = PERMIT DIRECTION = OUTBOUND SRCADDR = d DSTADDR = e
+FILTER SET s ACTION = PERMIT DIRECTION = OUTBOUND SRCADDR = 0.0.0.0/0 DSTADDR <> 192.0.2.7
+FILTER_INTERFACE LINE = E SET = s
+)");
+    CompiledUnit u = compile_unit(p.doc, {{"E", "eth0", false, {"s"}}}, {.unit = 1, .nflog_group = 1});
+    BOOST_TEST_MESSAGE(u.body);
+    for (const char* want : {"ip saddr 10.0.0.0/24 ", "ip daddr 10.0.0.1-10.0.0.6 ",
+                             "ip6 saddr 2001:db8:1::/48 ", "ip saddr 10.9.0.0/23 ",
+                             "ip daddr 10.9.0.0-10.9.2.255 ",
+                             "ip daddr { 0.0.0.0-192.0.2.6, 192.0.2.8-255.255.255.255 } "}) {
+        BOOST_CHECK_MESSAGE(u.body.find(want) != std::string::npos, want);
+    }
 }
