@@ -128,23 +128,30 @@ std::string format_time_iso(uint64_t ns) {
 }
 
 std::string hex_dump(ByteView data, size_t indent) {
+    static constexpr char kDigits[] = "0123456789abcdef";
     std::string out;
-    std::string pad(indent, ' ');
+    out.reserve((data.size() / 16 + 1) * (indent + 74));
     for (size_t off = 0; off < data.size(); off += 16) {
-        std::string hex, text;
+        out.append(indent, ' ');
+        out += fmt("%04zx  ", off);
+        std::string text;
         for (size_t i = 0; i < 16; ++i) {
             if (off + i < data.size()) {
                 uint8_t b = data[off + i];
-                hex += fmt("%02x ", b);
+                out += kDigits[b >> 4];
+                out += kDigits[b & 0x0f];
+                out += ' ';
                 text += (b >= 0x20 && b < 0x7f) ? static_cast<char>(b) : '.';
             } else {
-                hex += "   ";
+                out.append(3, ' ');
             }
             if (i == 7) {
-                hex += ' ';
+                out += ' ';
             }
         }
-        out += pad + fmt("%04zx  ", off) + hex + " " + text + "\n";
+        out += ' ';
+        out += text;
+        out += '\n';
     }
     return out;
 }

@@ -225,7 +225,10 @@ int run_trace_job(const TraceKey& key, int ready_fd) {
     if (!file.ok()) {
         return give_up(file.error());
     }
-    CaptureOptions copt{.ifindex = iface->index, .link = iface->link, .dtadir = info->dtadir};
+    CaptureOptions copt{.ifindex = iface->index,
+                        .link = iface->link,
+                        .dtadir = info->dtadir,
+                        .user_bytes = info->usrdta.all ? kUserDataAll : info->usrdta.bytes};
     auto cap = PacketCapture::open(info->interface, copt);
     if (!cap.ok()) {
         return give_up(cap.error());

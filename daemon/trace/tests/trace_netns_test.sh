@@ -173,6 +173,15 @@ first=$(tshark -r "$WORK/stop.pcap" -T fields -e data 2>/dev/null | head -1 | cu
 check "the oldest frames are kept: first flood frame is number 0" eq "$first" 00000000
 ip netns exec "$NA" "$BIN/DLTCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' >/dev/null
 
+# --- USRDTA: headers plus n bytes, cut in the kernel and exactly by the job ---------
+expect_msg "start A, USRDTA(10)" 0 TRC0001 "$NA" "$BIN/STRCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' 'USRDTA(10)'
+ip netns exec "$NA" "$FLOOD" 192.0.2.2 9 0 1 200 >/dev/null
+ip netns exec "$NA" "$BIN/ENDCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' >/dev/null
+pu=$(ip netns exec "$NA" "$BIN/PRTCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' 'SLTPORT(9)')
+check "a 242-byte frame keeps 14+20+8 header bytes + 10" grep -Eq '^ +[0-9]+   S +242 +52  ' <<<"$pu"
+check "and says it was sliced" grep -q '10 bytes of user data (frame sliced by USRDTA)' <<<"$pu"
+ip netns exec "$NA" "$BIN/DLTCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' >/dev/null
+
 # --- a line that goes away while traced ---------------------------------------------
 expect_msg "start D" 0 TRC0001 "$NB" "$BIN/STRCMNTRC" "CFGOBJ($D)" 'CFGTYPE(*LIN)'
 ip -n "$NB" link del "$D"
