@@ -47,7 +47,8 @@ check "no trace left behind by refused starts" eq "$(ls "$QVPN_ROOT/trace" 2>/de
 export QVPN_QCMNTRCMAX=5M
 expect_msg "start on line A" 0 TRC0001 "$NA" "$BIN/STRCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' \
 	'MAXSTG(2048)' "TEXT('VPN Problems')"
-expect_msg "start on B (*NWI, other namespace)" 0 TRC0001 "$NB" "$BIN/STRCMNTRC" "$B" '*NWI' 'MAXSTG(1024)'
+expect_msg "start on B (*NWI, other namespace, received only)" 0 TRC0001 "$NB" "$BIN/STRCMNTRC" "$B" '*NWI' \
+	'MAXSTG(1024)' 'DTADIR(*RCV)'
 expect_msg "start on C, sent frames only" 0 TRC0001 "$NA" "$BIN/STRCMNTRC" "CFGOBJ($C)" 'CFGTYPE(*LIN)' \
 	'MAXSTG(*MIN)' 'DTADIR(*SND)'
 expect_msg "start A again" 1 TRC0010 "$NA" "$BIN/STRCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)'
@@ -82,6 +83,7 @@ check "A: the description is printed" grep -q 'Trace description  . . . . . . : 
 pb=$(ip netns exec "$NB" "$BIN/PRTCMNTRC" "CFGOBJ($B)" 'CFGTYPE(*NWI)')
 check "B: 3 echo requests received" eq "$(grep -c '^ *[0-9]*   R .*ICMP echo-request' <<<"$pb")" 3
 check "B: no traffic of the other line" eq "$(grep -c '198.51.100' <<<"$pb")" 0
+check "B (*RCV): nothing sent" eq "$(grep -c '^ *[0-9]*   S ' <<<"$pb")" 0
 pc=$(ip netns exec "$NA" "$BIN/PRTCMNTRC" "CFGOBJ($C)" 'CFGTYPE(*LIN)')
 check "C (*SND): 2 requests" eq "$(grep -c '   S .*ICMP echo-request' <<<"$pc")" 2
 check "C (*SND): nothing received" eq "$(grep -c '^ *[0-9]*   R ' <<<"$pc")" 0
@@ -180,6 +182,21 @@ ip netns exec "$NA" "$BIN/ENDCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' >/dev/null
 pu=$(ip netns exec "$NA" "$BIN/PRTCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' 'SLTPORT(9)')
 check "a 242-byte frame keeps 14+20+8 header bytes + 10" grep -Eq '^ +[0-9]+   S +242 +52  ' <<<"$pu"
 check "and says it was sliced" grep -q '10 bytes of user data (frame sliced by USRDTA)' <<<"$pu"
+ip netns exec "$NA" "$BIN/DLTCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' >/dev/null
+
+# --- a trace job that is killed ---------------------------------------------------
+expect_msg "start A" 0 TRC0001 "$NA" "$BIN/STRCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)'
+ip netns exec "$NA" busybox ping -c 2 -i 0.2 192.0.2.2 >/dev/null
+sleep 0.3
+pid=$(chk_field "$NA" "$A" '*LIN' pid)
+kill -9 "$pid"
+gone "$pid"
+check "a killed job shows as ended abnormally" eq "$(chk_field "$NA" "$A" '*LIN' state)" ABENDED
+out=$(ip netns exec "$NA" "$BIN/ENDCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' 2>&1)
+check "ENDCMNTRC reports TRC001B, then ends it" eq "$(cut -d: -f1 <<<"$out" | tr '\n' ' ')" "TRC001B TRC0002 "
+pk=$(ip netns exec "$NA" "$BIN/PRTCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)')
+check "the frames traced before the kill are kept" eq "$(grep -c 'ICMP echo-request' <<<"$pk")" 2
+expect_msg "end it again" 1 CPF39AE "$NA" "$BIN/ENDCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)'
 ip netns exec "$NA" "$BIN/DLTCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' >/dev/null
 
 # --- a line that goes away while traced ---------------------------------------------
