@@ -26,33 +26,69 @@ const cl::CommandDef kDef{
     .name = "PRTCMNTRC",
     .title = "Print Communications Trace",
     .authority = cl::Authority::Service,
-    .params = {
-        {.kwd = "CFGOBJ", .prompt = "Configuration object", .type = cl::Type::Name,
-         .max_len = 15, .required = true, .positional = 1},
-        {.kwd = "CFGTYPE", .prompt = "Type", .type = cl::Type::Special,
-         .specials = {"*LIN", "*NWI", "*NWS"}, .required = true, .positional = 2},
-        {.kwd = "OUTPUT", .prompt = "Output", .type = cl::Type::Special,
-         .specials = {"*PRINT", "*STMF", "*JSON"}, .dft = "*PRINT",
-         .help = "*PRINT: the terminal; *STMF: the stream file TOSTMF; *JSON: one JSON document"},
-        {.kwd = "TOSTMF", .prompt = "To stream file", .type = cl::Type::Path, .max_len = 1024},
-        {.kwd = "STMFOPT", .prompt = "Stream file option", .type = cl::Type::Special,
-         .specials = {"*NONE", "*REPLACE"}, .dft = "*NONE",
-         .help = "*NONE refuses to overwrite TOSTMF or PCAP"},
-        {.kwd = "PCAP", .prompt = "Also write pcap file", .type = cl::Type::Path, .max_len = 1024,
-         .help = "The selected records as a pcap file for Wireshark (also --pcap FILE)"},
-        {.kwd = "FMTTCP", .prompt = "Format TCP/IP data", .type = cl::Type::Special,
-         .specials = {"*YES", "*NO", "*LINTYPE"}, .dft = "*YES"},
-        {.kwd = "TCPIPADR", .prompt = "Format TCP/IP data by address",
-         .elements = {{.prompt = "Address 1", .type = cl::Type::Addr, .specials = {"*ALL"},
-                       .dft = "*ALL"},
-                      {.prompt = "Address 2", .type = cl::Type::Addr, .specials = {"*ALL"},
-                       .dft = "*ALL"}},
-         .help = "One address: traffic to or from it; two: only between them"},
-        {.kwd = "SLTPORT", .prompt = "IP port number", .type = cl::Type::Int, .min = 1,
-         .max = 65535, .specials = {"*ALL"}, .dft = "*ALL"},
-        {.kwd = "FMTBCD", .prompt = "Format broadcast data", .type = cl::Type::Special,
-         .specials = {"*YES", "*NO"}, .dft = "*YES", .help = "*NO leaves out broadcasts and ARP"},
-    },
+    .params =
+        {
+            {.kwd = "CFGOBJ",
+             .prompt = "Configuration object",
+             .type = cl::Type::Name,
+             .max_len = 15,
+             .required = true,
+             .positional = 1},
+            {.kwd = "CFGTYPE",
+             .prompt = "Type",
+             .type = cl::Type::Special,
+             .specials = {"*LIN", "*NWI", "*NWS"},
+             .required = true,
+             .positional = 2},
+            {.kwd = "OUTPUT",
+             .prompt = "Output",
+             .type = cl::Type::Special,
+             .specials = {"*PRINT", "*STMF", "*JSON"},
+             .dft = "*PRINT",
+             .help =
+                 "*PRINT: the terminal; *STMF: the stream file TOSTMF; *JSON: one JSON document"},
+            {.kwd = "TOSTMF", .prompt = "To stream file", .type = cl::Type::Path, .max_len = 1024},
+            {.kwd = "STMFOPT",
+             .prompt = "Stream file option",
+             .type = cl::Type::Special,
+             .specials = {"*NONE", "*REPLACE"},
+             .dft = "*NONE",
+             .help = "*NONE refuses to overwrite TOSTMF or PCAP"},
+            {.kwd = "PCAP",
+             .prompt = "Also write pcap file",
+             .type = cl::Type::Path,
+             .max_len = 1024,
+             .help = "The selected records as a pcap file for Wireshark (also --pcap FILE)"},
+            {.kwd = "FMTTCP",
+             .prompt = "Format TCP/IP data",
+             .type = cl::Type::Special,
+             .specials = {"*YES", "*NO", "*LINTYPE"},
+             .dft = "*YES"},
+            {.kwd = "TCPIPADR",
+             .prompt = "Format TCP/IP data by address",
+             .elements = {{.prompt = "Address 1",
+                           .type = cl::Type::Addr,
+                           .specials = {"*ALL"},
+                           .dft = "*ALL"},
+                          {.prompt = "Address 2",
+                           .type = cl::Type::Addr,
+                           .specials = {"*ALL"},
+                           .dft = "*ALL"}},
+             .help = "One address: traffic to or from it; two: only between them"},
+            {.kwd = "SLTPORT",
+             .prompt = "IP port number",
+             .type = cl::Type::Int,
+             .min = 1,
+             .max = 65535,
+             .specials = {"*ALL"},
+             .dft = "*ALL"},
+            {.kwd = "FMTBCD",
+             .prompt = "Format broadcast data",
+             .type = cl::Type::Special,
+             .specials = {"*YES", "*NO"},
+             .dft = "*YES",
+             .help = "*NO leaves out broadcasts and ARP"},
+        },
     .display = true,
 };
 
@@ -112,7 +148,9 @@ public:
         }
     }
 
-    void write(std::string_view s) { ok_ = ok_ && std::fwrite(s.data(), 1, s.size(), f_) == s.size(); }
+    void write(std::string_view s) {
+        ok_ = ok_ && std::fwrite(s.data(), 1, s.size(), f_) == s.size();
+    }
     void write(ByteView b) { ok_ = ok_ && std::fwrite(b.data(), 1, b.size(), f_) == b.size(); }
 
     Status commit() {
@@ -186,7 +224,8 @@ Status run(cl::Invocation& inv) {
         }
         ++printed;
         if (inv.json()) {
-            out.write((printed > 1 ? ",\n" : "\n") + frame_json(number, rec, f, opt.format_tcp).dump());
+            out.write((printed > 1 ? ",\n" : "\n") +
+                      frame_json(number, rec, f, opt.format_tcp).dump());
         } else {
             out.write(frame_text(number, rec, f, opt));
         }
@@ -213,4 +252,6 @@ Status run(cl::Invocation& inv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return cl::run_main(kDef, run, argc, argv); }
+int main(int argc, char** argv) {
+    return cl::run_main(kDef, run, argc, argv);
+}

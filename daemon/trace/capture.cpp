@@ -156,8 +156,8 @@ Result<PacketCapture> PacketCapture::open(const std::string& ifname, const Captu
         return capture_failure(ifname, "PACKET_RX_RING", errno);
     }
     c.map_bytes_ = o.block_bytes * o.blocks;
-    void* m = ::mmap(nullptr, c.map_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-                     c.fd_, 0);
+    void* m =
+        ::mmap(nullptr, c.map_bytes_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, c.fd_, 0);
     if (m == MAP_FAILED) {
         return capture_failure(ifname, "mmap", errno);
     }
@@ -174,8 +174,12 @@ Result<PacketCapture> PacketCapture::open(const std::string& ifname, const Captu
 }
 
 PacketCapture::PacketCapture(PacketCapture&& o) noexcept
-    : fd_(o.fd_), map_(o.map_), map_bytes_(o.map_bytes_), block_bytes_(o.block_bytes_),
-      blocks_(o.blocks_), next_block_(o.next_block_) {
+    : fd_(o.fd_),
+      map_(o.map_),
+      map_bytes_(o.map_bytes_),
+      block_bytes_(o.block_bytes_),
+      blocks_(o.blocks_),
+      next_block_(o.next_block_) {
     o.fd_ = -1;
     o.map_ = nullptr;
 }
@@ -205,8 +209,8 @@ size_t PacketCapture::drain(const std::function<bool(const CapturedFrame&)>& on_
         size_t off = desc->hdr.bh1.offset_to_first_pkt;
         for (uint32_t i = 0; i < count && off + sizeof(tpacket3_hdr) <= block_bytes_; ++i) {
             auto* h = reinterpret_cast<tpacket3_hdr*>(block + off);
-            auto* sll = reinterpret_cast<sockaddr_ll*>(block + off +
-                                                       TPACKET_ALIGN(sizeof(tpacket3_hdr)));
+            auto* sll =
+                reinterpret_cast<sockaddr_ll*>(block + off + TPACKET_ALIGN(sizeof(tpacket3_hdr)));
             if (want_more && off + h->tp_mac + h->tp_snaplen <= block_bytes_) {
                 CapturedFrame f;
                 f.time_ns = uint64_t(h->tp_sec) * 1000000000u + h->tp_nsec;

@@ -22,9 +22,9 @@ struct CaptureOptions {
     LinkType link = LinkType::Ethernet;
     DataDir dtadir = DataDir::Both;
     uint32_t user_bytes = kUserDataAll;  // USRDTA; the kernel copies little more
-    size_t block_bytes = 1u << 20;   // one TPACKET_V3 block
-    size_t blocks = 4;               // kernel ring: 4 MiB, outside MAXSTG
-    unsigned block_timeout_ms = 20;  // a block is handed over at the latest after this
+    size_t block_bytes = 1u << 20;       // one TPACKET_V3 block
+    size_t blocks = 4;                   // kernel ring: 4 MiB, outside MAXSTG
+    unsigned block_timeout_ms = 20;      // a block is handed over at the latest after this
 };
 
 class PacketCapture {

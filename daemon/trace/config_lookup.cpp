@@ -79,16 +79,16 @@ std::optional<InterfaceState> interface_state(const std::string& ifname) {
 
 Result<InterfaceState> resolve_interface(CfgType type, const std::string& name) {
     switch (type) {
-    case CfgType::NetworkServer: return fail("CPF26AE", name);
-    case CfgType::NetworkInterface: {
-        // Linux names interfaces in lower case; CL users often type upper case.
-        auto st = find_interface(name);
-        if (!st) {
-            return fail("CPF39BD", name);
+        case CfgType::NetworkServer: return fail("CPF26AE", name);
+        case CfgType::NetworkInterface: {
+            // Linux names interfaces in lower case; CL users often type upper case.
+            auto st = find_interface(name);
+            if (!st) {
+                return fail("CPF39BD", name);
+            }
+            return *st;
         }
-        return *st;
-    }
-    case CfgType::Line: break;
+        case CfgType::Line: break;
     }
     auto st = find_interface(name);
     if (!st) {
