@@ -88,7 +88,7 @@ Status run(cl::Invocation& inv) {
         active += s.info.state == TraceState::Active ? 1 : 0;
     }
     uint64_t in_use = storage_in_use(store);
-    uint64_t limit = storage_limit();
+    QVPN_ASSIGN(uint64_t limit, storage_limit());
     if (inv.json()) {
         nlohmann::json j = {{"storage_in_use", in_use},
                             {"storage_limit", limit},

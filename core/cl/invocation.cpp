@@ -282,7 +282,9 @@ int run_main(const CommandDef& def_in, const Handler& handler, int argc, char** 
     }
     if (!st.ok()) {
         print_message(stderr, st.error(), flags.explain || inv->explain(), inv->json());
-        return kExitFailed;
+        // A handler that finds parameters which do not fit together sends its
+        // diagnostics and then CPF0001, like the validator: exit 2 as well.
+        return st.error().id == "CPF0001" ? kExitParameters : kExitFailed;
     }
     return kExitOk;
 }

@@ -1,6 +1,7 @@
 #include "core/policy/model.hpp"
 
 #include <array>
+#include <cctype>
 #include <utility>
 
 #include "core/base/text.hpp"
@@ -106,6 +107,20 @@ constexpr Table<EndpointType, 7> kEndpoint{{{EndpointType::IPv4, "*IPV4"},
 constexpr Table<DataPath, 3> kDataPath{
     {{DataPath::Auto, "*AUTO"}, {DataPath::Kernel, "*KERNEL"}, {DataPath::Userspace, "*USERSPACE"}}};
 
+constexpr Table<SecurityLevel, 3> kLevel{{{SecurityLevel::Highest, "*HIGHEST"},
+                                          {SecurityLevel::Balanced, "*BALANCED"},
+                                          {SecurityLevel::Minimum, "*MINIMUM"}}};
+constexpr Table<ConnectionType, 2> kCnnType{
+    {{ConnectionType::Dynamic, "*DYNAMIC"}, {ConnectionType::Manual, "*MANUAL"}}};
+constexpr Table<ConnectionState, 6> kCnnState{{{ConnectionState::Idle, "*IDLE"},
+                                               {ConnectionState::OnDemand, "*ONDEMAND"},
+                                               {ConnectionState::Starting, "*STARTING"},
+                                               {ConnectionState::Enabled, "*ENABLED"},
+                                               {ConnectionState::Stopping, "*STOPPING"},
+                                               {ConnectionState::Error, "*ERROR"}}};
+constexpr Table<CertKind, 2> kCertKind{{{CertKind::System, "*SYSTEM"}, {CertKind::Ca, "*CA"}}};
+constexpr Table<KeyType, 2> kKeyType{{{KeyType::Rsa, "*RSA"}, {KeyType::Ecdsa, "*ECDSA"}}};
+
 template <class T, size_t N>
 std::string_view name_of(const Table<T, N>& t, T v) {
     for (const auto& [val, name] : t) {
@@ -166,6 +181,11 @@ QVPN_ENUM_CL(PolicyFilter, kPolicyFilter)
 QVPN_ENUM_CL(Journaling, kJournaling)
 QVPN_ENUM_CL(EndpointType, kEndpoint)
 QVPN_ENUM_CL(DataPath, kDataPath)
+QVPN_ENUM_CL(SecurityLevel, kLevel)
+QVPN_ENUM_CL(ConnectionType, kCnnType)
+QVPN_ENUM_CL(ConnectionState, kCnnState)
+QVPN_ENUM_CL(CertKind, kCertKind)
+QVPN_ENUM_CL(KeyType, kKeyType)
 
 #undef QVPN_ENUM_CL
 
@@ -201,5 +221,144 @@ int key_bits(Encr e) {
 }
 
 bool ike_allowed(Encr e) { return e != Encr::None && !is_auth_only(e); }
+
+int key_bits(DataAuth a) {
+    switch (a) {
+    case DataAuth::None: return 0;
+    case DataAuth::HmacMd5: return 128;
+    case DataAuth::HmacSha1: return 160;
+    case DataAuth::HmacSha256: return 256;
+    case DataAuth::HmacSha384: return 384;
+    case DataAuth::HmacSha512: return 512;
+    case DataAuth::AesXcbc: return 128;
+    }
+    return 0;
+}
+
+int salt_bytes(Encr e) {
+    if (e >= Encr::AesCtr128 && e <= Encr::AesGcm256_8) {
+        return 4;
+    }
+    if (e >= Encr::AesCcm128 && e <= Encr::AesCcm256_8) {
+        return 3;
+    }
+    return is_auth_only(e) ? 4 : 0;
+}
+
+bool valid_name_length(std::string_view name) {
+    return !name.empty() && name.size() <= kMaxNameLen;
+}
+
+std::vector<KeyTransform> key_transforms(SecurityLevel level) {
+    switch (level) {
+    case SecurityLevel::Highest:
+        return {{Encr::AesCbc256, Hash::Sha512, DhGroup::Grp20}};
+    case SecurityLevel::Balanced:
+        return {{Encr::AesCbc128, Hash::Sha256, DhGroup::Grp19},
+                {Encr::AesCbc128, Hash::Sha256, DhGroup::Grp14}};
+    case SecurityLevel::Minimum:
+        return {{Encr::AesCbc128, Hash::Sha1, DhGroup::Grp14}};
+    }
+    return {};
+}
+
+std::vector<DataTransform> data_transforms(SecurityLevel level) {
+    switch (level) {
+    case SecurityLevel::Highest:
+        return {{Protocol::Esp, Encr::AesGcm256, DataAuth::None},
+                {Protocol::Esp, Encr::AesCbc256, DataAuth::HmacSha512}};
+    case SecurityLevel::Balanced:
+        return {{Protocol::Esp, Encr::AesGcm128, DataAuth::None},
+                {Protocol::Esp, Encr::AesCbc128, DataAuth::HmacSha256}};
+    case SecurityLevel::Minimum:
+        return {{Protocol::Esp, Encr::AesCbc128, DataAuth::HmacSha1}};
+    }
+    return {};
+}
+
+DhGroup pfs_group(SecurityLevel level) {
+    switch (level) {
+    case SecurityLevel::Highest: return DhGroup::Grp20;
+    case SecurityLevel::Balanced: return DhGroup::Grp19;
+    case SecurityLevel::Minimum: return DhGroup::None;
+    }
+    return DhGroup::None;
+}
+
+bool is_active(ConnectionState s) {
+    return s != ConnectionState::Idle && s != ConnectionState::Error;
+}
+
+const std::vector<SystemValueDef>& system_value_defs() {
+    static const std::vector<SystemValueDef> kDefs{
+        {kQRETSVRSEC, "Retain server security data ('1': keys are kept encrypted)", "1"},
+        {kQVPNDTAPTH, "VPN data path for security associations", "*AUTO"},
+        {kQVPNJRNRET, "VPN and filter journal retention (days)", "30"},
+        {kQCMNTRCMAX, "Communications trace storage limit (bytes)", "268435456"},
+    };
+    return kDefs;
+}
+
+namespace {
+
+constexpr long long kMinTraceBytes = 128LL * 1024;
+constexpr long long kMaxTraceBytes = 4LL * 1024 * 1024 * 1024;
+
+// "256M", "128K", "1G" or a plain byte count.
+std::optional<long long> parse_size(std::string_view v) {
+    long long mult = 1;
+    if (!v.empty()) {
+        char last = static_cast<char>(std::toupper(static_cast<unsigned char>(v.back())));
+        if (last == 'K' || last == 'M' || last == 'G') {
+            mult = last == 'K' ? 1024LL : last == 'M' ? 1024LL * 1024 : 1024LL * 1024 * 1024;
+            v.remove_suffix(1);
+        }
+    }
+    long long n = 0;
+    if (!parse_int(v, n) || n < 0 || n > kMaxTraceBytes) {
+        return std::nullopt;
+    }
+    return n * mult;
+}
+
+}  // namespace
+
+Result<std::string> normalize_system_value(std::string_view name, std::string_view value) {
+    std::string v(trim(value));
+    if (iequals(name, kQRETSVRSEC)) {
+        if (v != "0" && v != "1") {
+            return fail("CPD0084", v, "VALUE", "'0', '1'");
+        }
+        return v;
+    }
+    if (iequals(name, kQVPNDTAPTH)) {
+        auto dp = from_cl<DataPath>(v);
+        if (!dp) {
+            return fail("CPD0084", v, "VALUE", "*AUTO, *KERNEL, *USERSPACE");
+        }
+        return std::string(to_cl(*dp));
+    }
+    if (iequals(name, kQVPNJRNRET)) {
+        long long n = 0;
+        if (!parse_int(v, n)) {
+            return fail("CPD0077", v, "VALUE");
+        }
+        if (n < 1 || n > 3650) {
+            return fail("CPD0076", v, "VALUE", 1, 3650);
+        }
+        return std::to_string(n);
+    }
+    if (iequals(name, kQCMNTRCMAX)) {
+        auto n = parse_size(v);
+        if (!n) {
+            return fail("CPD0077", v, "VALUE");
+        }
+        if (*n < kMinTraceBytes || *n > kMaxTraceBytes) {
+            return fail("CPD0076", v, "VALUE", "128K", "4G");
+        }
+        return std::to_string(*n);
+    }
+    return fail("PDB0020", std::string(name));
+}
 
 }  // namespace qvpn::policy

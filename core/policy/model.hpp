@@ -87,6 +87,7 @@ struct KeyPolicy {
     int lifetime_minutes = 480;      // IKE SA lifetime
     int lifetime_kb = 0;             // 0: no kilobyte limit
     std::vector<KeyTransform> transforms;  // in order of preference
+    std::string created_by;          // group name when CRTVPNCNN made it, else empty
     std::string text;
 };
 
@@ -107,6 +108,7 @@ struct DataPolicy {
     int lifetime_kb = 0;             // 0: no kilobyte limit
     bool ipcomp = false;             // propose IPComp (deflate)
     std::vector<DataTransform> transforms;  // in order of preference
+    std::string created_by;          // group name when CRTVPNCNN made it, else empty
     std::string text;
 };
 
@@ -129,7 +131,14 @@ struct DynamicGroup {
     bool l2tp = false;                 // protect L2TP (UDP 1701) only
     std::string local_nat_pool;        // VPN NAT pools (empty: none)
     std::string remote_nat_pool;
-    std::vector<Identity> remote_key_servers;  // peers this group serves as responder
+    // The remote key servers this group serves, as key exchange policies in
+    // the operator's order. A key policy names one remote key server
+    // (KeyPolicy::remote); remote_key_servers[i] is the remote identity of
+    // key_policies[i], filled in on load and ignored on save.
+    std::vector<std::string> key_policies;
+    std::vector<Identity> remote_key_servers;
+    int position = 0;                  // 1-based group order (lookups try groups in this order)
+    bool from_wizard = false;          // created by CRTVPNCNN (DLTVPNCNN removes it)
     std::string text;
 };
 
@@ -160,6 +169,7 @@ struct DynamicConnection {
     int ike_version = 2;               // 1 or 2
     bool esn = false;
     bool tfc = false;                  // traffic flow confidentiality (tunnel mode)
+    bool from_wizard = false;          // created by CRTVPNCNN (DLTVPNCNN removes it)
     std::string text;
 };
 
@@ -217,6 +227,92 @@ struct VpnAttributes {
     bool generated_permit_other = true; // generated rules end with "permit all other traffic"
 };
 
+// Defaults that seed new objects (CHGVPNDFT): the security level used when a
+// policy is created without transforms, and the lifetimes used when a policy
+// is created without them.
+enum class SecurityLevel { Highest, Balanced, Minimum };  // *HIGHEST *BALANCED *MINIMUM
+
+struct VpnDefaults {
+    SecurityLevel key_level = SecurityLevel::Balanced;
+    SecurityLevel data_level = SecurityLevel::Balanced;
+    int key_lifetime_minutes = 480;   // IKE SA
+    int key_lifetime_kb = 0;
+    int data_lifetime_minutes = 60;   // IPsec SA
+    int data_lifetime_kb = 0;
+    bool operator==(const VpnDefaults&) const = default;
+};
+
+// The transforms of a security level, in order of preference:
+//   *HIGHEST  IKE AES-CBC-256/SHA-512/group 20; ESP AES-GCM-256, then
+//             AES-CBC-256 with HMAC-SHA-512; PFS group 20
+//   *BALANCED IKE AES-CBC-128/SHA-256 with group 19, then group 14; ESP
+//             AES-GCM-128, then AES-CBC-128 with HMAC-SHA-256; PFS group 19
+//   *MINIMUM  IKE AES-CBC-128/SHA-1/group 14; ESP AES-CBC-128 with
+//             HMAC-SHA-1; no PFS
+std::vector<KeyTransform> key_transforms(SecurityLevel level);
+std::vector<DataTransform> data_transforms(SecurityLevel level);
+DhGroup pfs_group(SecurityLevel level);
+
+// System values (CHGSYSVAL/DSPSYSVAL), by their IBM i names.
+inline constexpr std::string_view kQRETSVRSEC = "QRETSVRSEC";  // '0' | '1': keep keys at rest
+inline constexpr std::string_view kQVPNDTAPTH = "QVPNDTAPTH";  // *AUTO | *KERNEL | *USERSPACE
+inline constexpr std::string_view kQVPNJRNRET = "QVPNJRNRET";  // journal retention, days
+inline constexpr std::string_view kQCMNTRCMAX = "QCMNTRCMAX";  // trace storage limit, bytes
+
+struct SystemValueDef {
+    std::string_view name;
+    std::string_view description;
+    std::string_view default_value;  // as CHGSYSVAL takes it
+};
+// Every system value qvpn knows, in display order.
+const std::vector<SystemValueDef>& system_value_defs();
+// Check (and normalize: upper-case specials, decimal numbers) a value for a
+// system value. Fails with CPD0084/CPD0076/CPD0077 style messages.
+Result<std::string> normalize_system_value(std::string_view name, std::string_view value);
+
+// --- connection runtime state ------------------------------------------------------
+
+// Written by the connection manager, read by the display commands and by the
+// "object in use" checks of the configuration commands.
+enum class ConnectionType { Dynamic, Manual };  // *DYNAMIC *MANUAL
+enum class ConnectionState { Idle, OnDemand, Starting, Enabled, Stopping, Error };
+// *IDLE *ONDEMAND *STARTING *ENABLED *STOPPING *ERROR
+
+struct ConnectionStatus {
+    std::string name;                  // GROUP:L1, GROUP:R3, or a manual connection
+    ConnectionType type = ConnectionType::Dynamic;
+    ConnectionState state = ConnectionState::Idle;
+    std::string group;                 // dynamic-key group; empty for manual connections
+    std::string error_msgid;           // last error (kept until the next error or reset)
+    std::vector<std::string> error_values;
+    int64_t error_time = 0;            // seconds since the epoch, 0: no error recorded
+    int64_t since = 0;                 // when `state` was entered, seconds since the epoch
+    bool operator==(const ConnectionStatus&) const = default;
+};
+
+// Objects used by a connection in this state cannot be changed or deleted.
+bool is_active(ConnectionState s);
+
+// --- certificate store (Digital Certificate Manager) -----------------------------------
+
+enum class CertKind { System, Ca };    // *SYSTEM (with its private key) | *CA (trusted)
+enum class KeyType { Rsa, Ecdsa };     // *RSA *ECDSA
+
+struct CertificateInfo {
+    std::string label;                 // 1-40 characters, case-insensitive
+    CertKind kind = CertKind::System;
+    std::string subject;               // RFC 2253 text
+    std::string issuer;
+    int64_t not_before = 0, not_after = 0;  // seconds since the epoch
+    KeyType key_type = KeyType::Rsa;
+    int key_bits = 0;                  // RSA modulus bits, or the curve's size (256/384/521)
+    std::string curve;                 // P-256, P-384, P-521; empty for RSA
+    std::string fingerprint;           // SHA-256 of the DER, upper-case hex with colons
+    bool has_private_key = false;
+    Bytes der;                         // the certificate
+    std::string text;
+};
+
 // --- the resolved view a daemon works from ------------------------------------------
 
 // Everything needed to start (or answer for) one dynamic-key connection,
@@ -246,6 +342,11 @@ std::string_view to_cl(PolicyFilter v);
 std::string_view to_cl(Journaling v);
 std::string_view to_cl(EndpointType v);
 std::string_view to_cl(DataPath v);
+std::string_view to_cl(SecurityLevel v);
+std::string_view to_cl(ConnectionType v);
+std::string_view to_cl(ConnectionState v);
+std::string_view to_cl(CertKind v);
+std::string_view to_cl(KeyType v);
 
 // from_cl<T>("*AESCBC128") -> Encr::AesCbc128; case-insensitive; nullopt if unknown.
 template <class T>
@@ -263,5 +364,12 @@ bool is_deemphasized(Hash h);   // MD5
 bool is_deemphasized(DhGroup g);  // groups 1, 2
 int key_bits(Encr e);           // cipher key length, 0 for *NONE
 bool ike_allowed(Encr e);       // usable for the IKE SA (not GMAC, not *NONE)
+int key_bits(DataAuth a);       // HMAC/XCBC key length for manual keys, 0 for *NONE
+// Manual ESP keys carry the salt after the cipher key: 4 bytes for CTR, GCM
+// and GMAC, 3 bytes for CCM (RFC 3686, 4106, 4309, 4543).
+int salt_bytes(Encr e);
+
+// An object name: 1-40 characters (kMaxNameLen).
+bool valid_name_length(std::string_view name);
 
 }  // namespace qvpn::policy

@@ -213,7 +213,7 @@ Result<TraceInfo> start_trace(const StartRequest& req, const TraceStore& store) 
                     st.ok() ? std::string(state_name(st->info.state)) : std::string("damaged"));
     }
     uint64_t in_use = storage_in_use(store);
-    uint64_t limit = storage_limit();
+    QVPN_ASSIGN(uint64_t limit, storage_limit());
     if (in_use + *buffer > limit) {
         return fail("TRC0013", *buffer, in_use, limit);
     }

@@ -1,0 +1,33 @@
+// ENDVPNCNN: End VPN Connection. QTOVMAN has the key manager delete the
+// connection's security associations on both systems, then removes its SAs
+// and policies.
+#include "commands/vpn_client.hpp"
+
+using namespace qvpn;
+
+namespace {
+
+const cl::CommandDef kDef{
+    .name = "ENDVPNCNN",
+    .title = "End VPN Connection",
+    .authority = cl::Authority::IoSysCfg,
+    .params = {{.kwd = "CNN",
+                .prompt = "Connection",
+                .type = cl::Type::Name,
+                .max_len = 40,
+                .required = true,
+                .positional = 1,
+                .help = "Connection or dynamic-key group name"}},
+};
+
+Status run(cl::Invocation& inv) {
+    auto r = cmd::ask_vman({{"op", "end"}, {"conn", inv.str("CNN")}}, std::chrono::seconds(30));
+    if (!r.ok()) {
+        return r.failure();
+    }
+    return cmd::finish(inv, *r);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return cl::run_main(kDef, run, argc, argv); }

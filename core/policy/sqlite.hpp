@@ -1,0 +1,109 @@
+// A thin RAII layer over the SQLite C API for the policy database.
+//
+// Every failure becomes a Result with a PDB message that carries SQLite's
+// own text, so a locked or corrupt database reads the same everywhere.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/base/bytes.hpp"
+#include "core/base/result.hpp"
+
+namespace qvpn::policy::sql {
+
+class Database;
+
+// One prepared statement. Bind parameters are 1-based, columns 0-based.
+class Stmt {
+public:
+    Stmt() = default;
+    Stmt(Stmt&& o) noexcept : db_(o.db_), st_(o.st_) { o.st_ = nullptr; }
+    Stmt& operator=(Stmt&& o) noexcept;
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+    ~Stmt();
+
+    Stmt& bind(int i, std::string_view v);
+    Stmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
+    Stmt& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
+    Stmt& bind(int i, int64_t v);
+    Stmt& bind(int i, int v) { return bind(i, static_cast<int64_t>(v)); }
+    Stmt& bind(int i, bool v) { return bind(i, static_cast<int64_t>(v ? 1 : 0)); }
+    Stmt& bind_blob(int i, ByteView v);
+    Stmt& bind_null(int i);
+
+    // true: a row is ready; false: done. Failures carry PDB0004.
+    Result<bool> step();
+    // Run to completion (for statements without rows).
+    Status run();
+    void reset();
+
+    std::string text(int col) const;
+    int64_t integer(int col) const;
+    bool boolean(int col) const { return integer(col) != 0; }
+    Bytes blob(int col) const;
+    bool is_null(int col) const;
+
+private:
+    friend class Database;
+    Stmt(sqlite3* db, sqlite3_stmt* st) : db_(db), st_(st) {}
+    sqlite3* db_ = nullptr;
+    sqlite3_stmt* st_ = nullptr;
+};
+
+class Database {
+public:
+    Database() = default;
+    Database(Database&& o) noexcept : db_(o.db_), path_(std::move(o.path_)) { o.db_ = nullptr; }
+    Database& operator=(Database&& o) noexcept;
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+    ~Database();
+
+    // Open (create when `create`) with foreign keys on and the busy timeout.
+    static Result<Database> open(const std::string& path, bool create,
+                                 int busy_timeout_ms = 5000);
+
+    Result<Stmt> prepare(std::string_view sql);
+    // Run one or more statements without results.
+    Status exec(std::string_view sql);
+    // The first column of the first row, as an integer (nullopt: no row).
+    Result<std::optional<int64_t>> scalar(std::string_view sql);
+
+    int64_t last_insert_id() const;
+    int changes() const;
+    bool in_transaction() const;
+    const std::string& path() const { return path_; }
+    sqlite3* handle() { return db_; }
+
+    // The PDB message for the last error of this connection.
+    Msg error(std::string_view what) const;
+
+private:
+    sqlite3* db_ = nullptr;
+    std::string path_;
+};
+
+// BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() succeeded. Taking
+// the write lock up front means two writers never deadlock on a lock
+// upgrade: the second waits (busy timeout) and then sees the first's result.
+class Transaction {
+public:
+    static Result<Transaction> begin(Database& db);
+    Transaction(Transaction&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+    Transaction& operator=(Transaction&&) = delete;
+    Transaction(const Transaction&) = delete;
+    ~Transaction();
+    Status commit();
+
+private:
+    explicit Transaction(Database& db) : db_(&db) {}
+    Database* db_ = nullptr;
+};
+
+}  // namespace qvpn::policy::sql

@@ -1,0 +1,1212 @@
+#include "daemon/vman/server.hpp"
+
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <net/if.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include "core/base/paths.hpp"
+#include "core/base/text.hpp"
+#include "core/msg/catalog.hpp"
+#include "core/ipc/policy_json.hpp"
+#include "daemon/sa/sa_json.hpp"
+#include "daemon/vman/child_json.hpp"
+
+namespace qvpn::vman {
+
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr auto kEndTimeout = 10s;       // peer and key manager to delete SAs
+constexpr auto kShutdownTimeout = 20s;  // everything ended before exit
+
+int64_t now_us() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+bool journals_activity(policy::Journaling j) {
+    return j == policy::Journaling::All || j == policy::Journaling::ConnectionActivity;
+}
+
+std::string upper_key(const std::string& name) { return to_upper(name); }
+
+std::string kind_name(sa::DataPathKind k) {
+    return k == sa::DataPathKind::Kernel ? "*KERNEL" : "*USERSPACE";
+}
+
+// TCP8601's reason code for a detail message that came from elsewhere.
+int reason_for(const std::string& id) {
+    if (id == "TCP8606") {
+        return 3;
+    }
+    if (id == "TCP8605") {
+        return 5;
+    }
+    if (id == "VMN001B" || id == "IPC0003") {
+        return 6;
+    }
+    return 0;
+}
+
+}  // namespace
+
+Server::Server(joblog::JobLog& log, bool foreground) : log_(log), foreground_(foreground) {}
+
+Server::~Server() {
+    for (auto& [fd, c] : clients_) {
+        ::close(fd);
+    }
+    if (listen_fd_ >= 0) {
+        ::close(listen_fd_);
+    }
+    if (signal_fd_ >= 0) {
+        ::close(signal_fd_);
+    }
+}
+
+Status Server::start(bool stale) {
+    QVPN_TRY(paths::ensure());
+
+    // Signals arrive as readable data, in the loop like everything else.
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) {
+        sigaddset(&set, s);
+    }
+    ::sigprocmask(SIG_BLOCK, &set, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+    signal_fd_ = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (signal_fd_ < 0) {
+        return fail(msg("QVP0003", "QTOVMAN", "signalfd").with_errno(errno));
+    }
+    QVPN_TRY(loop_.add(signal_fd_, EPOLLIN, [this](uint32_t) { on_signal(); }));
+
+    QVPN_ASSIGN(policy_, make_policy_port());
+    rules_ = make_rules_port(log_);
+    policy::DataPath path = policy::DataPath::Auto;
+    if (auto p = policy_->data_path(); p.ok()) {
+        path = *p;
+    }
+    QVPN_ASSIGN(sa_, make_sa_backend(path, log_));
+    log_.debug("server", "data path " + kind_name(sa_->kind()));
+
+    int days = 30;
+    if (auto d = policy_->journal_retention_days(); d.ok()) {
+        days = *d;
+    }
+    auto w = journal::Writer::open(journal::Journal::Qvpn,
+                                   journal::Origin::current("QTOVMAN", "QTOVMAN"), {days, 1000000});
+    if (!w.ok()) {
+        return w.failure();
+    }
+    jrn_ = std::move(*w);
+
+    // Recovery: whatever a killed QTOVMAN left installed goes first.
+    auto removed = sa_->cleanup_stale();
+    unsigned stale_entries = 0;
+    if (removed.ok()) {
+        stale_entries = removed->states + removed->policies + removed->routes;
+    } else {
+        log_.message(removed.error());
+    }
+    // Rows a killed QTOVMAN left active are counted before the reset.
+    int stale_states = 0;
+    if (auto n = policy_->active_states(); n.ok()) {
+        stale_states = *n;
+    }
+    if (auto r = policy_->reset_states(); !r.ok()) {
+        log_.message(r.error());
+    }
+    if (stale || stale_entries > 0) {
+        log_.message(msg("VMN001E", stale_entries, stale_states));
+    }
+
+    auto udp = IkeSockets::open(*sa_);
+    if (!udp.ok()) {
+        return udp.failure();
+    }
+    udp_ = std::move(*udp);
+    for (int fd : udp_->fds()) {
+        QVPN_TRY(loop_.add(fd, EPOLLIN, [this, fd](uint32_t) { on_udp(fd); }));
+    }
+    if (sa_->event_fd() >= 0) {
+        QVPN_TRY(loop_.add(sa_->event_fd(), EPOLLIN, [this](uint32_t) { on_sa_events(); }));
+    }
+
+    kms_ = std::make_unique<KeyManagers>(
+        loop_, log_,
+        KeyManagers::Callbacks{
+            .message = [this](KeyManager& km, const ipc::KmMessage& m) { on_km_message(km, m); },
+            .up = [this](KeyManager& km) { on_km_up(km); },
+            .down = [this](KeyManager& km) { on_km_down(km); }});
+    kms_->start_all();
+
+    // The socket last: a command that reaches it finds everything ready.
+    auto lfd = ipc::listen_control(ipc::control_socket_path());
+    if (!lfd.ok()) {
+        return lfd.failure();
+    }
+    listen_fd_ = *lfd;
+    QVPN_TRY(loop_.add(listen_fd_, EPOLLIN, [this](uint32_t) { on_accept(); }));
+    log_.message(msg("VMN0001", ipc::control_socket_path()));
+    autostart();
+    return {};
+}
+
+Status Server::run() { return loop_.run(); }
+
+// --- command socket -------------------------------------------------------------
+
+void Server::on_accept() {
+    for (;;) {
+        int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0) {
+            return;
+        }
+        Client c;
+        c.fd = fd;
+        auto cred = ipc::peer_of(fd);
+        if (cred.ok()) {
+            c.cred = *cred;
+        } else {
+            c.cred.uid = static_cast<uid_t>(-1);
+            c.cred.gid = static_cast<gid_t>(-1);
+        }
+        clients_.emplace(fd, std::move(c));
+        auto added = loop_.add(fd, EPOLLIN | EPOLLRDHUP, [this, fd](uint32_t) { on_client(fd); });
+        if (!added.ok()) {
+            drop_client(fd);
+        }
+    }
+}
+
+void Server::on_client(int fd) {
+    auto it = clients_.find(fd);
+    if (it == clients_.end()) {
+        return;
+    }
+    char buf[8192];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) {
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            return;
+        }
+        drop_client(fd);
+        return;
+    }
+    Client& c = it->second;
+    c.buf.append(std::string_view(buf, static_cast<size_t>(n)));
+    if (c.buf.overflow()) {
+        reply(fd, ipc::Reply::failure({msg("IPC0006", c.buf.pending(), "QTOVMAN.sock",
+                                           ipc::kMaxLineBytes)}));
+        drop_client(fd);
+        return;
+    }
+    auto line = c.buf.next_line();
+    if (!line) {
+        return;
+    }
+    // One request per connection: stop reading, answer (now or later).
+    loop_.remove(fd);
+    auto req = ipc::parse_request(*line);
+    if (!req.ok()) {
+        reply(fd, ipc::Reply::failure({req.error()}));
+        drop_client(fd);
+        return;
+    }
+    handle(c, *req);
+}
+
+void Server::handle(Client& c, const json& req) {
+    std::string op = req["op"].get<std::string>();
+    log_.debug("ipc", "request " + op + " from uid " + std::to_string(c.cred.uid));
+    if (ipc::op_changes_state(op) && !c.cred.has_iosyscfg()) {
+        // The socket's mode is not the only gate (README: TCP8050 again here).
+        std::string cmd = op == ipc::op::kStart     ? "STRVPNCNN"
+                          : op == ipc::op::kEnd     ? "ENDVPNCNN"
+                          : op == ipc::op::kReset   ? "RSTVPNCNN"
+                                                    : "ENDTCPSVR";
+        reply(c.fd, ipc::Reply::failure({msg("TCP8050", cmd)}));
+        drop_client(c.fd);
+        return;
+    }
+    if (op == ipc::op::kPing) {
+        op_ping(c);
+    } else if (op == ipc::op::kStatus || op == ipc::op::kSaList) {
+        op_status(c, req);
+    } else if (op == ipc::op::kStart) {
+        op_start(c, req);
+    } else if (op == ipc::op::kEnd) {
+        op_end(c, req);
+    } else if (op == ipc::op::kReset) {
+        op_reset(c, req);
+    } else if (op == ipc::op::kShutdown) {
+        op_shutdown(c);
+    } else {
+        reply(c.fd, ipc::Reply::failure({msg("IPC0005", op)}));
+        drop_client(c.fd);
+    }
+}
+
+void Server::reply(int fd, const ipc::Reply& r) {
+    auto s = ipc::write_all(fd, r.to_json().dump() + "\n", 2000ms);
+    if (!s.ok()) {
+        log_.debug("ipc", "reply lost: " + msgcat::line(s.error()));
+    }
+}
+
+void Server::drop_client(int fd) {
+    loop_.remove(fd);
+    ::close(fd);
+    clients_.erase(fd);
+}
+
+void Server::op_ping(Client& c) {
+    json kms = json::array();
+    for (const auto& km : kms_->all()) {
+        kms.push_back({{"job", km.job},
+                       {"ike_version", km.ike_version},
+                       {"installed", km.installed},
+                       {"pid", km.pid},
+                       {"ready", km.ready},
+                       {"restarts", km.restarts}});
+    }
+    json data = {{"pid", ::getpid()},
+                 {"data_path", kind_name(sa_->kind())},
+                 {"ike_port", udp_->ike_port()},
+                 {"natt_port", udp_->natt_port()},
+                 {"ending", shutting_down_},
+                 {"key_managers", kms},
+                 {"dropped_no_key_manager", dropped_no_km_}};
+    reply(c.fd, ipc::Reply::success({}, data));
+    drop_client(c.fd);
+}
+
+void Server::op_status(Client& c, const json& req) {
+    std::string want = req.contains("conn") && req["conn"].is_string()
+                           ? req["conn"].get<std::string>()
+                           : std::string();
+    json arr = json::array();
+    for (const auto& [key, cn] : conns_) {
+        if (!want.empty() && !iequals(want, cn.ref.name) && !iequals(want, cn.ref.group)) {
+            continue;
+        }
+        json sas = json::array();
+        for (const auto& ch : cn.children) {
+            json s = child_summary(ch);
+            if (auto n = sa_->counters(ch.reqid); n.ok()) {
+                s["bytes_in"] = n->in.bytes;
+                s["packets_in"] = n->in.packets;
+                s["bytes_out"] = n->out.bytes;
+                s["packets_out"] = n->out.packets;
+            }
+            sas.push_back(std::move(s));
+        }
+        json o = {{"name", cn.ref.name},
+                  {"group", cn.ref.group},
+                  {"type", cn.ref.manual ? "*MANUAL" : "*DYNAMIC"},
+                  {"state", state_name(cn.state)},
+                  {"reqid", cn.reqid},
+                  {"refreshes", cn.refreshes},
+                  {"sas", sas}};
+        if (cn.plan) {
+            o["local_endpoint"] = cn.plan->local_endpoint.to_string();
+            o["remote_endpoint"] = cn.plan->remote_endpoint.to_string();
+            o["local_data"] = cn.plan->local_data.to_string();
+            o["remote_data"] = cn.plan->remote_data.to_string();
+        }
+        if (cn.start_us != 0) {
+            o["started"] = journal::saa_timestamp(cn.start_us);
+        }
+        if (!cn.ike.is_null()) {
+            o["ike"] = cn.ike;
+        }
+        if (cn.last_error) {
+            o["error"] = ipc::msg_to_json(*cn.last_error);
+        }
+        arr.push_back(std::move(o));
+    }
+    reply(c.fd, ipc::Reply::success({}, {{"connections", arr}}));
+    drop_client(c.fd);
+}
+
+void Server::op_start(Client& c, const json& req) {
+    std::string name = req.value("conn", "");
+    int wait = req.contains("wait") && req["wait"].is_number_integer() ? req["wait"].get<int>()
+                                                                       : 60;
+    if (shutting_down_) {
+        reply(c.fd, ipc::Reply::failure({msg("VMN0020", name, "started")}));
+        drop_client(c.fd);
+        return;
+    }
+    auto ref = policy_->find(name);
+    if (!ref.ok()) {
+        log_.message(ref.error(), {.conn = name});
+        log_.message(msg("TCP8601", name, 1), {.conn = name});
+        reply(c.fd, ipc::Reply::failure({ref.error(), msg("TCP8601", name, 1)}));
+        drop_client(c.fd);
+        return;
+    }
+    Conn& cn = conn_for(*ref);
+    if (cn.state == ConnState::Starting || cn.state == ConnState::Enabled ||
+        cn.state == ConnState::OnDemand) {
+        reply(c.fd, ipc::Reply::success({msg("VMN0019", cn.ref.name, state_name(cn.state))}));
+        drop_client(c.fd);
+        return;
+    }
+    if (cn.state != ConnState::Idle) {
+        // Error (reset it first) or Stopping.
+        Msg m = msg("VMN0019", cn.ref.name, state_name(cn.state));
+        reply(c.fd, ipc::Reply::failure({m, msg("TCP8601", cn.ref.name, 0)}));
+        drop_client(c.fd);
+        return;
+    }
+    if (wait > 0) {
+        cn.start_waiters.push_back(c.fd);
+    }
+    if (!begin_start(cn)) {
+        if (wait <= 0) {
+            reply(c.fd, ipc::Reply::failure({*cn.last_error, msg("TCP8601", cn.ref.name,
+                                                                 reason_for(cn.last_error->id))}));
+            drop_client(c.fd);
+        }
+        return;  // waiters were answered by fail_start
+    }
+    if (cn.state == ConnState::Enabled || cn.state == ConnState::OnDemand) {
+        Msg done = cn.state == ConnState::Enabled ? msg("VMN0014", cn.ref.name)
+                                                  : msg("VMN0024", cn.ref.name);
+        wake_start_waiters(cn, ipc::Reply::success({done}));
+        if (wait <= 0) {
+            reply(c.fd, ipc::Reply::success({done}));
+            drop_client(c.fd);
+        }
+        return;
+    }
+    if (wait <= 0) {
+        reply(c.fd, ipc::Reply::success({msg("VMN0023", cn.ref.name)}));
+        drop_client(c.fd);
+        return;
+    }
+    if (cn.start_timer == 0) {
+        std::string key = upper_key(cn.ref.name);
+        cn.start_timer = loop_.after(std::chrono::seconds(wait), [this, key, wait] {
+            auto it = conns_.find(key);
+            if (it == conns_.end()) {
+                return;
+            }
+            it->second.start_timer = 0;
+            wake_start_waiters(it->second,
+                               ipc::Reply::success({msg("VMN001C", it->second.ref.name, wait)}));
+        });
+    }
+}
+
+void Server::op_end(Client& c, const json& req) {
+    std::string name = req.value("conn", "");
+    Conn* cn = find_conn(name);
+    if (cn == nullptr) {
+        auto ref = policy_->find(name);
+        std::vector<Msg> msgs;
+        if (!ref.ok()) {
+            msgs.push_back(ref.error());
+        }
+        msgs.push_back(msg("TCP8602", ref.ok() ? ref->name : name, 1));
+        log_.message(msgs.back(), {.conn = name});
+        reply(c.fd, ipc::Reply::failure(msgs));
+        drop_client(c.fd);
+        return;
+    }
+    if (cn->state == ConnState::Idle) {
+        Msg m = msg("TCP8602", cn->ref.name, 1);
+        log_.message(m, {.conn = cn->ref.name});
+        reply(c.fd, ipc::Reply::failure({m}));
+        drop_client(c.fd);
+        return;
+    }
+    cn->end_waiters.push_back(c.fd);
+    if (cn->state != ConnState::Stopping) {
+        begin_end(*cn, false);
+    }
+}
+
+void Server::op_reset(Client& c, const json& req) {
+    std::string name = req.value("conn", "");
+    Conn* cn = find_conn(name);
+    if (cn == nullptr) {
+        auto ref = policy_->find(name);
+        if (!ref.ok()) {
+            reply(c.fd, ipc::Reply::failure({ref.error()}));
+        } else {
+            reply(c.fd, ipc::Reply::failure({msg("VMN0018", ref->name, "*IDLE")}));
+        }
+        drop_client(c.fd);
+        return;
+    }
+    if (cn->state != ConnState::Error) {
+        reply(c.fd, ipc::Reply::failure({msg("VMN0018", cn->ref.name, state_name(cn->state))}));
+        drop_client(c.fd);
+        return;
+    }
+    auto s = set_state(*cn, ConnState::Idle);
+    cn->last_error.reset();
+    log_.message(msg("VMN0016", cn->ref.name), {.conn = cn->ref.name});
+    reply(c.fd, s.ok() ? ipc::Reply::success({msg("VMN0016", cn->ref.name)})
+                       : ipc::Reply::failure({s.error()}));
+    drop_client(c.fd);
+}
+
+void Server::op_shutdown(Client& c) {
+    shutdown_waiters_.push_back(c.fd);
+    begin_shutdown();
+}
+
+void Server::begin_shutdown() {
+    if (shutting_down_) {
+        return;
+    }
+    shutting_down_ = true;
+    log_.message(msg("VMN0009"));
+    for (auto& [key, cn] : conns_) {
+        if (is_active(cn.state) && cn.state != ConnState::Stopping) {
+            begin_end(cn, true);
+        }
+    }
+    shutdown_timer_ = loop_.after(kShutdownTimeout, [this] {
+        shutdown_timer_ = 0;
+        finish_shutdown();
+    });
+    maybe_finish_shutdown();
+}
+
+// --- connections ------------------------------------------------------------------
+
+Conn& Server::conn_for(const ConnRef& ref) {
+    std::string key = upper_key(ref.name);
+    auto it = conns_.find(key);
+    if (it == conns_.end()) {
+        it = conns_.emplace(key, Conn{}).first;
+    }
+    it->second.ref = ref;
+    return it->second;
+}
+
+Conn* Server::find_conn(const std::string& name) {
+    auto it = conns_.find(upper_key(name));
+    if (it != conns_.end()) {
+        return &it->second;
+    }
+    // A dynamic-key group names its locally started connection.
+    for (auto& [k, c] : conns_) {
+        if (!c.ref.group.empty() && iequals(c.ref.group, name)) {
+            return &c;
+        }
+    }
+    if (auto ref = policy_->find(name); ref.ok()) {
+        auto it2 = conns_.find(upper_key(ref->name));
+        if (it2 != conns_.end()) {
+            return &it2->second;
+        }
+    }
+    return nullptr;
+}
+
+Status Server::set_state(Conn& c, ConnState to) {
+    ConnState from = c.state;
+    auto s = transition(c.state, to);
+    if (!s.ok()) {
+        log_.message(s.error(), {.conn = c.ref.name});
+        return s;
+    }
+    log_.debug("conn", c.ref.name + " " + std::string(state_name(from)) + " -> " +
+                           std::string(state_name(to)),
+               {.conn = c.ref.name});
+    std::optional<Msg> err;
+    if (to == ConnState::Error) {
+        err = c.last_error;
+    }
+    if (auto r = policy_->record_state(c.ref, to, err); !r.ok()) {
+        log_.message(r.error(), {.conn = c.ref.name});
+    }
+    return {};
+}
+
+SystemView Server::system_view() const {
+    SystemView v;
+    v.is_local = [](const IpAddress& a) {
+        ifaddrs* ifa = nullptr;
+        if (::getifaddrs(&ifa) != 0) {
+            return false;
+        }
+        bool found = false;
+        for (ifaddrs* i = ifa; i != nullptr && !found; i = i->ifa_next) {
+            if (i->ifa_addr == nullptr || (i->ifa_flags & IFF_UP) == 0) {
+                continue;
+            }
+            if (i->ifa_addr->sa_family == AF_INET && a.is_v4()) {
+                auto* s = reinterpret_cast<sockaddr_in*>(i->ifa_addr);
+                found = std::memcmp(&s->sin_addr, a.data(), 4) == 0;
+            } else if (i->ifa_addr->sa_family == AF_INET6 && a.is_v6()) {
+                auto* s = reinterpret_cast<sockaddr_in6*>(i->ifa_addr);
+                found = std::memcmp(&s->sin6_addr, a.data(), 16) == 0;
+            }
+        }
+        ::freeifaddrs(ifa);
+        return found;
+    };
+    v.resolve = [](const std::string& host, int family) -> std::optional<IpAddress> {
+        addrinfo hints{};
+        hints.ai_family = family == 6 ? AF_INET6 : family == 4 ? AF_INET : AF_UNSPEC;
+        hints.ai_socktype = SOCK_DGRAM;
+        addrinfo* res = nullptr;
+        if (::getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0 || res == nullptr) {
+            return std::nullopt;
+        }
+        std::optional<IpAddress> a;
+        if (res->ai_family == AF_INET) {
+            a = IpAddress::from_bytes(
+                reinterpret_cast<uint8_t*>(&reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr),
+                4);
+        } else if (res->ai_family == AF_INET6) {
+            a = IpAddress::from_bytes(
+                reinterpret_cast<sockaddr_in6*>(res->ai_addr)->sin6_addr.s6_addr, 16);
+        }
+        ::freeaddrinfo(res);
+        return a;
+    };
+    return v;
+}
+
+std::vector<EnabledView> Server::enabled_views() const {
+    std::vector<EnabledView> v;
+    for (const auto& [k, c] : conns_) {
+        if ((c.state == ConnState::Enabled || c.state == ConnState::Starting ||
+             c.state == ConnState::OnDemand) &&
+            c.plan) {
+            v.push_back({c.ref.name, c.plan->local_data, c.plan->remote_data});
+        }
+    }
+    return v;
+}
+
+bool Server::begin_start(Conn& c, std::optional<IpAddress> populated_remote) {
+    c.last_error.reset();
+    return c.ref.manual ? begin_manual(c) : begin_dynamic(c, populated_remote);
+}
+
+bool Server::begin_dynamic(Conn& c, std::optional<IpAddress> populated_remote) {
+    auto pol = policy_->dynamic_policy(c.ref.name);
+    if (!pol.ok()) {
+        fail_start(c, pol.error(), 1);
+        return false;
+    }
+    auto filters = rules_->policy_filters(c.ref.group);
+    if (!filters.ok()) {
+        fail_start(c, filters.error(), 1);
+        return false;
+    }
+    auto checked = check_dynamic_start(*pol, system_view(), *filters, enabled_views(),
+                                       populated_remote);
+    if (auto* f = std::get_if<CheckFailure>(&checked)) {
+        fail_start(c, f->detail, f->reason);
+        return false;
+    }
+    c.plan = std::get<StartPlan>(checked);
+    if (c.reqid == 0) {
+        c.reqid = next_reqid_++;
+    }
+    // On-demand: traps now, negotiation with the first packet.
+    if (c.ref.on_demand && c.state == ConnState::Idle && !populated_remote) {
+        return arm_on_demand(c);
+    }
+    KeyManager* km = kms_->for_version(c.ref.ike_version);
+    if (km == nullptr || !km->ready) {
+        fail_start(c, msg("TCP8605"), 5);
+        return false;
+    }
+    if (!set_state(c, ConnState::Starting).ok()) {
+        return false;
+    }
+    c.start_us = now_us();
+    json init = {{"op", "initiate"},
+                 {"conn", c.ref.name},
+                 {"reqid", c.reqid},
+                 {"policy", ipc::policy_to_json(*pol)}};
+    if (populated_remote) {
+        init["remote_data"] = populated_remote->to_string();
+    }
+    if (auto s = kms_->send(*km, ipc::encode_control(init)); !s.ok()) {
+        fail_start(c, s.error(), 5);
+        return false;
+    }
+    journal(c, "*STARTING", {}, "1");
+    return true;
+}
+
+bool Server::begin_manual(Conn& c) {
+    auto m = policy_->manual_policy(c.ref.name);
+    if (!m.ok()) {
+        fail_start(c, m.error(), 1);
+        return false;
+    }
+    auto filters = rules_->policy_filters(c.ref.name);
+    if (!filters.ok()) {
+        fail_start(c, filters.error(), 1);
+        return false;
+    }
+    auto checked = check_manual_start(*m, system_view(), *filters, enabled_views());
+    if (auto* f = std::get_if<CheckFailure>(&checked)) {
+        fail_start(c, f->detail, f->reason);
+        return false;
+    }
+    c.plan = std::get<StartPlan>(checked);
+    if (c.reqid == 0) {
+        c.reqid = next_reqid_++;
+    }
+    if (!set_state(c, ConnState::Starting).ok()) {
+        return false;
+    }
+    c.start_us = now_us();
+    sa::ChildSa ch;
+    ch.conn = c.ref.name;
+    ch.reqid = c.reqid;
+    ch.mode = m->mode == policy::Mode::Tunnel ? sa::Mode::Tunnel : sa::Mode::Transport;
+    ch.local = c.plan->local_endpoint;
+    ch.remote = c.plan->remote_endpoint;
+    sa::TrafficSelector tl, tr;
+    tl.addrs = c.plan->local_data;
+    tr.addrs = c.plan->remote_data;
+    tl.ip_proto = tr.ip_proto = static_cast<uint8_t>(m->ip_protocol);
+    if (m->local_port != 0) {
+        tl.port_from = tl.port_to = static_cast<uint16_t>(m->local_port);
+    }
+    if (m->remote_port != 0) {
+        tr.port_from = tr.port_to = static_cast<uint16_t>(m->remote_port);
+    }
+    ch.ts_local = {tl};
+    ch.ts_remote = {tr};
+    // TODO(manual-algorithms): turning the manual connection's CL algorithm
+    // names into IANA transform IDs belongs with the SA team's mapping, which
+    // is not in this build; until then the install below fails with
+    // VMN001B and the connection goes to error with TCP8601 reason 6.
+    if (auto s = sa_->install(ch); !s.ok()) {
+        fail_start(c, s.error(), 6);
+        return false;
+    }
+    c.children = {ch};
+    if (!set_state(c, ConnState::Enabled).ok()) {
+        return false;
+    }
+    log_.message(msg("VMN0014", c.ref.name), {.conn = c.ref.name});
+    journal(c, "*ENABLED");
+    return true;
+}
+
+bool Server::arm_on_demand(Conn& c) {
+    sa::Trap t;
+    t.conn = c.ref.name;
+    t.reqid = c.reqid;
+    t.local = c.plan->local_endpoint;
+    t.remote = c.plan->remote_endpoint;
+    sa::TrafficSelector tl, tr;
+    tl.addrs = c.plan->local_data;
+    tr.addrs = c.plan->remote_data;
+    t.ts_local = {tl};
+    t.ts_remote = {tr};
+    if (auto s = sa_->install_trap(t); !s.ok()) {
+        fail_start(c, s.error(), 6);
+        return false;
+    }
+    c.trap = t;
+    if (!set_state(c, ConnState::OnDemand).ok()) {
+        return false;
+    }
+    journal(c, "*ONDEMAND");
+    return true;
+}
+
+void Server::fail_start(Conn& c, const Msg& detail, int reason) {
+    // The seed: the detail message, then the action message with its reason.
+    c.last_error = detail;
+    Msg action = msg("TCP8601", c.ref.name, reason);
+    log_.message(detail, {.conn = c.ref.name});
+    log_.message(action, {.conn = c.ref.name});
+    for (const auto& ch : c.children) {
+        (void)sa_->remove(ch.reqid);
+    }
+    c.children.clear();
+    if (c.trap) {
+        (void)sa_->remove_trap(c.trap->reqid);
+        c.trap.reset();
+    }
+    if (c.state != ConnState::Error) {
+        (void)set_state(c, ConnState::Error);
+    }
+    journal(c, "*ERROR", detail.id);
+    wake_start_waiters(c, ipc::Reply::failure({detail, action}));
+}
+
+void Server::wake_start_waiters(Conn& c, const ipc::Reply& r) {
+    if (c.start_timer != 0) {
+        loop_.cancel(c.start_timer);
+        c.start_timer = 0;
+    }
+    for (int fd : c.start_waiters) {
+        if (clients_.count(fd) != 0) {
+            reply(fd, r);
+            drop_client(fd);
+        }
+    }
+    c.start_waiters.clear();
+}
+
+void Server::begin_end(Conn& c, bool by_server) {
+    c.server_initiated_end = by_server;
+    if (c.state == ConnState::Error || c.state == ConnState::OnDemand) {
+        if (set_state(c, ConnState::Stopping).ok()) {
+            finish_end(c, std::nullopt);
+        }
+        return;
+    }
+    wake_start_waiters(c, ipc::Reply::failure({msg("TCP8601", c.ref.name, 0)}));
+    if (!set_state(c, ConnState::Stopping).ok()) {
+        return;
+    }
+    if (c.ref.manual) {
+        finish_end(c, std::nullopt);
+        return;
+    }
+    // The key manager deletes the SAs on both sides (INFORMATIONAL Delete),
+    // then reports child_down; we remove ours when it does, or on timeout.
+    KeyManager* km = kms_->for_version(c.ref.ike_version);
+    bool sent = km != nullptr &&
+                kms_->send(*km, ipc::encode_control({{"op", "terminate"}, {"conn", c.ref.name}}))
+                    .ok();
+    if (!sent) {
+        finish_end(c, msg("TCP8602", c.ref.name, 2));
+        return;
+    }
+    std::string key = upper_key(c.ref.name);
+    c.end_timer = loop_.after(kEndTimeout, [this, key] {
+        auto it = conns_.find(key);
+        if (it != conns_.end() && it->second.state == ConnState::Stopping) {
+            it->second.end_timer = 0;
+            finish_end(it->second, msg("TCP8602", it->second.ref.name, 4));
+        }
+    });
+}
+
+void Server::finish_end(Conn& c, std::optional<Msg> problem) {
+    if (c.end_timer != 0) {
+        loop_.cancel(c.end_timer);
+        c.end_timer = 0;
+    }
+    for (const auto& ch : c.children) {
+        if (auto s = sa_->remove(ch.reqid); !s.ok()) {
+            log_.message(s.error(), {.conn = c.ref.name});
+            problem = msg("TCP8602", c.ref.name, 3);
+        }
+    }
+    c.children.clear();
+    if (c.trap) {
+        if (auto s = sa_->remove_trap(c.trap->reqid); !s.ok()) {
+            log_.message(s.error(), {.conn = c.ref.name});
+            problem = msg("TCP8602", c.ref.name, 3);
+        }
+        c.trap.reset();
+    }
+    (void)set_state(c, ConnState::Idle);
+    journal(c, "*STOPPED");
+    std::vector<Msg> msgs;
+    if (problem) {
+        log_.message(*problem, {.conn = c.ref.name});
+        msgs.push_back(*problem);
+    }
+    msgs.push_back(msg("VMN0015", c.ref.name));
+    log_.message(msgs.back(), {.conn = c.ref.name});
+    for (int fd : c.end_waiters) {
+        if (clients_.count(fd) != 0) {
+            reply(fd, problem && problem->value(2) == "3" ? ipc::Reply::failure(msgs)
+                                                          : ipc::Reply::success(msgs));
+            drop_client(fd);
+        }
+    }
+    c.end_waiters.clear();
+    maybe_finish_shutdown();
+}
+
+void Server::journal(const Conn& c, std::string_view state, const std::string& errc,
+                     const std::string& phase) {
+    if (!journals_activity(c.ref.journaling) || !jrn_) {
+        return;
+    }
+    journal::TsEntry e;
+    e.cmpn = "QTOVMAN";
+    e.conm = c.ref.name;
+    e.coty = c.ref.manual ? "*MANUAL" : "*DYNAMIC";
+    e.cos = std::string(state);
+    if (c.start_us != 0) {
+        e.cosd = journal::date8(c.start_us);
+        e.cost = journal::time6(c.start_us);
+    }
+    if (state == "*STOPPED" || state == "*ERROR") {
+        int64_t t = now_us();
+        e.coed = journal::date8(t);
+        e.coet = journal::time6(t);
+    }
+    e.trpr = "*ANY";
+    e.lcpr = e.cpr = "*ANY";
+    if (c.plan) {
+        e.lcad = c.plan->local_data.to_string();
+        e.rcad = c.plan->remote_data.to_string();
+        e.lep = c.plan->local_endpoint.to_string();
+        e.rep = c.plan->remote_endpoint.to_string();
+    }
+    e.corf = std::to_string(c.refreshes);
+    e.saph = phase;
+    e.errc = errc;
+    if (!c.ike.is_null()) {
+        e.auth = c.ike.value("auth", "");
+        e.encr = c.ike.value("encr", "");
+        std::string dh = c.ike.value("dh", "");
+        e.dhgr = dh.rfind("*GRP", 0) == 0 ? dh.substr(4) : dh;
+    }
+    if (auto s = jrn_->append(e); !s.ok()) {
+        log_.message(s.error(), {.conn = c.ref.name});
+    }
+}
+
+// --- key managers -------------------------------------------------------------------
+
+void Server::on_km_up(KeyManager& km) {
+    log_.debug("km", km.job + " ready");
+    // Recovery after a restart: connections that were up or starting on
+    // this key manager negotiate again.
+    for (auto& [k, c] : conns_) {
+        if (c.ref.ike_version != km.ike_version || c.ref.manual) {
+            continue;
+        }
+        if (c.state == ConnState::Starting && c.start_us != 0) {
+            auto pol = policy_->dynamic_policy(c.ref.name);
+            if (!pol.ok()) {
+                fail_start(c, pol.error(), 1);
+                continue;
+            }
+            json init = {{"op", "initiate"},
+                         {"conn", c.ref.name},
+                         {"reqid", c.reqid},
+                         {"policy", ipc::policy_to_json(*pol)}};
+            if (auto s = kms_->send(km, ipc::encode_control(init)); !s.ok()) {
+                fail_start(c, s.error(), 5);
+            }
+        }
+    }
+}
+
+void Server::on_km_down(KeyManager& km) {
+    // Connections of this key manager lose their negotiator: enabled ones
+    // keep their SAs until it is back and negotiate again; those still
+    // negotiating start over when it is back.
+    for (auto& [k, c] : conns_) {
+        if (c.ref.ike_version != km.ike_version || c.ref.manual) {
+            continue;
+        }
+        if (c.state == ConnState::Enabled) {
+            (void)set_state(c, ConnState::Starting);
+        } else if (c.state == ConnState::Stopping) {
+            finish_end(c, msg("TCP8602", c.ref.name, 2));
+        }
+    }
+    if (shutting_down_) {
+        maybe_finish_shutdown();
+    }
+}
+
+void Server::on_km_message(KeyManager& km, const ipc::KmMessage& m) {
+    if (!m.is_control()) {
+        // An IKE datagram to send.
+        Bytes out;
+        if (m.header.non_esp_marker) {
+            out.assign(4, 0);
+        }
+        out.insert(out.end(), m.payload.begin(), m.payload.end());
+        auto s = udp_->send(m.header.local, m.header.local_port, m.header.remote,
+                            m.header.remote_port, out);
+        if (!s.ok()) {
+            log_.debug("udp", km.job + " send: " + msgcat::line(s.error()));
+        }
+        return;
+    }
+    const json& j = m.control;
+    std::string op = j["op"].get<std::string>();
+    if (op == "ike_up") {
+        if (Conn* c = find_conn(j.value("conn", ""))) {
+            c->ike = j;
+            if (journals_activity(c->ref.journaling)) {
+                journal(*c, state_name(c->state), {}, "1");
+            }
+        }
+    } else if (op == "child_up") {
+        km_child_up(j);
+    } else if (op == "child_rekeyed") {
+        km_child_rekeyed(j);
+    } else if (op == "child_down" || op == "ike_down") {
+        km_child_down(j);
+    } else if (op == "failed") {
+        km_failed(j);
+    } else {
+        log_.debug("km", km.job + " sent op " + op);
+    }
+}
+
+void Server::km_child_up(const json& j) {
+    std::string name = j.value("conn", "");
+    Conn* c = find_conn(name);
+    auto ch = sa::child_sa_from_json(j.contains("sa") ? j["sa"] : json());
+    KeyManager* km = c != nullptr ? kms_->for_version(c->ref.ike_version) : nullptr;
+    auto answer = [&](bool ok) {
+        if (km != nullptr) {
+            (void)kms_->send(*km, ipc::encode_control({{"op", "installed"},
+                                                       {"conn", name},
+                                                       {"reqid", j.value("reqid", 0)},
+                                                       {"ok", ok}}));
+        }
+    };
+    if (c == nullptr || c->state != ConnState::Starting) {
+        answer(false);
+        return;
+    }
+    if (!ch.ok()) {
+        answer(false);
+        fail_start(*c, ch.error(), 6);
+        return;
+    }
+    if (auto s = sa_->install(*ch); !s.ok()) {
+        answer(false);
+        fail_start(*c, s.error(), 6);
+        return;
+    }
+    c->children.push_back(*ch);
+    answer(true);
+    if (set_state(*c, ConnState::Enabled).ok()) {
+        log_.message(msg("VMN0014", c->ref.name), {.conn = c->ref.name});
+        journal(*c, "*ENABLED");
+        wake_start_waiters(*c, ipc::Reply::success({msg("VMN0014", c->ref.name)}));
+    }
+}
+
+void Server::km_child_rekeyed(const json& j) {
+    Conn* c = find_conn(j.value("conn", ""));
+    if (c == nullptr) {
+        return;
+    }
+    auto ch = sa::child_sa_from_json(j.contains("sa") ? j["sa"] : json());
+    if (!ch.ok()) {
+        log_.message(ch.error(), {.conn = c->ref.name});
+        return;
+    }
+    // The backend installs the new CHILD_SA first, then removes the old.
+    uint32_t old = j.value("old_reqid", 0u);
+    if (auto s = sa_->replace(old, *ch); !s.ok()) {
+        log_.message(s.error(), {.conn = c->ref.name});
+        return;
+    }
+    std::erase_if(c->children, [old](const sa::ChildSa& x) { return x.reqid == old; });
+    c->children.push_back(*ch);
+    ++c->refreshes;
+    journal(*c, "*ENABLED");
+}
+
+void Server::km_child_down(const json& j) {
+    Conn* c = find_conn(j.value("conn", ""));
+    if (c == nullptr) {
+        return;
+    }
+    if (c->state == ConnState::Stopping) {
+        finish_end(*c, std::nullopt);
+        return;
+    }
+    if (c->state == ConnState::Enabled) {
+        // The peer deleted the connection.
+        if (set_state(*c, ConnState::Stopping).ok()) {
+            finish_end(*c, std::nullopt);
+        }
+    }
+}
+
+void Server::km_failed(const json& j) {
+    Conn* c = find_conn(j.value("conn", ""));
+    if (c == nullptr) {
+        return;
+    }
+    auto m = ipc::msg_from_json(j);
+    Msg detail = m.ok() ? *m : msg("TCP8606", c->ref.name, "8300");
+    if (c->state == ConnState::Starting || c->state == ConnState::Enabled) {
+        fail_start(*c, detail, reason_for(detail.id));
+    } else {
+        log_.message(detail, {.conn = c->ref.name});
+    }
+}
+
+// --- datagrams and SA events --------------------------------------------------------
+
+void Server::on_udp(int fd) {
+    for (int i = 0; i < 64; ++i) {
+        auto d = udp_->receive(fd);
+        if (!d) {
+            return;
+        }
+        bool natt = d->local_port == udp_->natt_port();
+        ByteView data(d->data);
+        if (natt) {
+            // RFC 3948: a lone 0xFF is a NAT keepalive; a non-zero first
+            // word is an ESP SPI; four zero bytes mark IKE.
+            if (data.size() == 1 && data[0] == 0xff) {
+                continue;
+            }
+            if (data.size() >= 4 && (data[0] | data[1] | data[2] | data[3]) != 0) {
+                sa_->input_udp(data, d->remote, d->remote_port, d->local, d->local_port);
+                continue;
+            }
+            if (data.size() < 4) {
+                continue;
+            }
+            data = data.subspan(4);
+        }
+        // RFC 7296 3.1: the version octet is at offset 17.
+        if (data.size() < 28) {
+            continue;
+        }
+        int major = data[17] >> 4;
+        KeyManager* km = kms_->for_version(major);
+        if (km == nullptr || !km->ready) {
+            if (dropped_no_km_++ % 100 == 0) {
+                log_.message(msg("VMN001F", major, d->remote.to_string()));
+            }
+            continue;
+        }
+        ipc::PacketHeader h{d->local, d->local_port, d->remote, d->remote_port, natt};
+        if (auto s = kms_->send(*km, ipc::encode_packet(h, data)); !s.ok()) {
+            ++dropped_no_km_;
+        }
+    }
+}
+
+void Server::on_sa_events() {
+    for (const auto& ev : sa_->events()) {
+        Conn* c = nullptr;
+        for (auto& [k, cn] : conns_) {
+            if (cn.reqid == ev.reqid) {
+                c = &cn;
+            }
+        }
+        if (c == nullptr) {
+            continue;
+        }
+        if (ev.kind == sa::SaEvent::Kind::Acquire) {
+            if (c->state == ConnState::OnDemand) {
+                std::optional<IpAddress> remote;
+                if (!c->plan || !c->plan->remote_data.is_single()) {
+                    remote = ev.dst;  // populate from packet
+                }
+                (void)begin_dynamic(*c, remote);
+            }
+            continue;
+        }
+        KeyManager* km = kms_->for_version(c->ref.ike_version);
+        if (km != nullptr) {
+            char spi[16];
+            std::snprintf(spi, sizeof spi, "%08x", ev.spi);
+            (void)kms_->send(*km, ipc::encode_control(
+                                      {{"op", "expire"},
+                                       {"conn", c->ref.name},
+                                       {"reqid", ev.reqid},
+                                       {"spi", spi},
+                                       {"hard", ev.kind == sa::SaEvent::Kind::HardExpire}}));
+        }
+    }
+}
+
+void Server::on_signal() {
+    signalfd_siginfo si{};
+    while (::read(signal_fd_, &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo == SIGCHLD) {
+            kms_->reap();
+            maybe_finish_shutdown();
+        } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+            begin_shutdown();
+        }
+    }
+}
+
+void Server::autostart() {
+    auto all = policy_->connections();
+    if (!all.ok()) {
+        log_.debug("server", "autostart: " + msgcat::line(all.error()));
+        return;
+    }
+    for (const auto& ref : *all) {
+        if (!ref.autostart && !ref.on_demand) {
+            continue;
+        }
+        Conn& c = conn_for(ref);
+        if (c.state == ConnState::Idle) {
+            (void)begin_start(c);
+        }
+    }
+}
+
+void Server::maybe_finish_shutdown() {
+    if (!shutting_down_) {
+        return;
+    }
+    for (const auto& [k, c] : conns_) {
+        if (c.state == ConnState::Stopping) {
+            return;
+        }
+    }
+    kms_->shutdown_all();
+    if (kms_->all_ended()) {
+        finish_shutdown();
+    }
+}
+
+void Server::finish_shutdown() {
+    if (shutdown_timer_ != 0) {
+        loop_.cancel(shutdown_timer_);
+        shutdown_timer_ = 0;
+    }
+    kms_->kill_all();
+    if (auto s = sa_->remove_all(); !s.ok()) {
+        log_.message(s.error());
+    }
+    (void)policy_->reset_states();
+    if (listen_fd_ >= 0) {
+        loop_.remove(listen_fd_);
+        ::close(listen_fd_);
+        listen_fd_ = -1;
+        ::unlink(ipc::control_socket_path().c_str());
+    }
+    log_.message(msg("VMN0002"));
+    for (int fd : shutdown_waiters_) {
+        if (clients_.count(fd) != 0) {
+            reply(fd, ipc::Reply::success({msg("VMN0002")}));
+            drop_client(fd);
+        }
+    }
+    shutdown_waiters_.clear();
+    loop_.stop();
+}
+
+}  // namespace qvpn::vman

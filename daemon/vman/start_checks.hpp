@@ -1,0 +1,80 @@
+// The checks QTOVMAN runs before it asks a key manager to start a
+// connection (or installs a manual one), each failing with the seed's detail
+// message and the TCP8601 reason code that goes with it.
+//
+// Pure: the system's addresses, the loaded policy filters and the enabled
+// connections come in as values, so every message can be provoked in a unit
+// test.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/base/ip.hpp"
+#include "core/base/result.hpp"
+#include "core/policy/model.hpp"
+
+namespace qvpn::vman {
+
+// A failed check: the detail message, then TCP8601 with this reason code.
+struct CheckFailure {
+    Msg detail;
+    int reason = 0;
+};
+
+// What the checks need to know about this system.
+struct SystemView {
+    // Is this address configured on an interface that is up?
+    std::function<bool(const IpAddress&)> is_local;
+    // Host name to address of the wanted family (4 or 6, 0: any).
+    std::function<std::optional<IpAddress>(const std::string&, int)> resolve;
+};
+
+// The loaded packet rules as they concern one connection group.
+struct PolicyFilterView {
+    bool rules_loaded = false;   // any packet rules active on the system
+    bool filter_loaded = false;  // an IPSEC rule for this group is active
+    // Local and remote address scope of the group's IPSEC rules.
+    std::vector<std::pair<IpRange, IpRange>> scopes;
+};
+
+struct EnabledView {
+    std::string name;
+    IpRange local, remote;  // data endpoints
+};
+
+// What a successful check settles for the start.
+struct StartPlan {
+    IpAddress local_endpoint, remote_endpoint;  // connection endpoints
+    IpRange local_data, remote_data;             // data endpoints
+    bool dynamic_policy_filter = false;          // POLICYFTR(*NONE)
+};
+
+using CheckResult = std::variant<StartPlan, CheckFailure>;
+
+// A data endpoint as an address range; *ANY takes the family given.
+std::optional<IpRange> endpoint_range(const policy::DataEndpoint& e, int family);
+std::string endpoint_text(const policy::DataEndpoint& e);
+
+// Dynamic-key connection started locally (STRVPNCNN, autostart, acquire).
+// `populated_remote`: the remote data endpoint taken from an outbound packet
+// (populate from packet).
+CheckResult check_dynamic_start(const policy::ConnectionPolicy& p, const SystemView& sys,
+                                const PolicyFilterView& filters,
+                                const std::vector<EnabledView>& enabled,
+                                std::optional<IpAddress> populated_remote = std::nullopt);
+
+// Manual connection.
+CheckResult check_manual_start(const policy::ManualConnection& m, const SystemView& sys,
+                               const PolicyFilterView& filters,
+                               const std::vector<EnabledView>& enabled);
+
+// Key length for an ESP/AH algorithm as qvpn's SAs carry it: cipher key plus
+// salt or nonce bytes (RFC 4106, 4309, 4543, 3686), or the HMAC/XCBC key.
+size_t encr_key_bytes(policy::Encr e);
+size_t auth_key_bytes(policy::DataAuth a);
+
+}  // namespace qvpn::vman

@@ -1,0 +1,111 @@
+#include "rules/active_rules.hpp"
+
+#include <map>
+#include <set>
+
+#include "core/base/text.hpp"
+#include "rules/store.hpp"
+
+namespace qvpn::rules {
+
+bool contains(const Match& m, const DataEndpoints& ep) {
+    if (!m.src.covers(ep.local) || !m.dst.covers(ep.remote)) {
+        return false;
+    }
+    if (m.family != 0 && ep.local.from.family() != m.family) {
+        return false;
+    }
+    if (m.starting || !m.icmp_type.all || !m.icmp_code.all) {
+        return false;  // a filter narrower than whole connections of a protocol
+    }
+    if (ep.protocol == 0) {
+        return m.proto.all && m.sport.all && m.dport.all;
+    }
+    if (!m.proto.contains(uint32_t(ep.protocol))) {
+        return false;
+    }
+    auto port_ok = [](const NumSet& s, int p) {
+        return p == 0 ? s.all : s.contains(uint32_t(p));
+    };
+    return port_ok(m.sport, ep.local_port) && port_ok(m.dport, ep.remote_port);
+}
+
+Result<ActiveRules> ActiveRules::load() {
+    QVPN_ASSIGN(auto store, Store::open(state_path(), false));
+    QVPN_ASSIGN(State st, store.read());
+    ActiveRules ar;
+    // Rank connection definitions across lines in evaluation order; the
+    // loader guarantees (TCP5B28) that every line agrees on it.
+    std::map<std::pair<int, int>, PolicyFilter> by_rule;  // (unit, rule)
+    std::vector<std::pair<int, int>> order;
+    for (const auto& l : st.lines) {
+        ar.lines_.push_back(l.plan.line);
+        const StoredUnit* u = st.unit(l.plan.unit);
+        for (const StoredRule* r : st.line_rules(l)) {
+            if (r->action != Action::Ipsec) {
+                continue;
+            }
+            auto key = std::make_pair(r->unit, r->number);
+            auto [it, fresh] = by_rule.try_emplace(key);
+            PolicyFilter& pf = it->second;
+            if (fresh) {
+                order.push_back(key);
+                pf.connection = r->connection;
+                pf.unit = r->unit;
+                pf.rule = r->number;
+                pf.set = r->set;
+                pf.location = r->location;
+                pf.file = u ? u->file : "";
+                pf.loaded_at = u ? u->loaded_at : "";
+                pf.match = r->match;
+                pf.fragments = r->fragments;
+                pf.journal = r->journal;
+            }
+            pf.lines.push_back(l.plan.line);
+            pf.interfaces.push_back(l.plan.interface);
+        }
+    }
+    for (const auto& key : order) {
+        PolicyFilter pf = std::move(by_rule[key]);
+        pf.order = int(ar.filters_.size());
+        ar.filters_.push_back(std::move(pf));
+    }
+    return ar;
+}
+
+std::vector<const PolicyFilter*> ActiveRules::for_connection(std::string_view connection) const {
+    std::vector<const PolicyFilter*> out;
+    for (const auto& f : filters_) {
+        if (iequals(f.connection, connection)) {
+            out.push_back(&f);
+        }
+    }
+    return out;
+}
+
+bool ActiveRules::has_policy_filter(std::string_view connection) const {
+    return !for_connection(connection).empty();
+}
+
+const PolicyFilter* ActiveRules::covering(std::string_view connection,
+                                          const DataEndpoints& ep) const {
+    for (const PolicyFilter* f : for_connection(connection)) {
+        if (contains(f->match, ep)) {
+            return f;
+        }
+    }
+    return nullptr;
+}
+
+std::vector<std::string> ActiveRules::connections() const {
+    std::vector<std::string> out;
+    std::set<std::string> seen;
+    for (const auto& f : filters_) {
+        if (seen.insert(to_upper(f.connection)).second) {
+            out.push_back(f.connection);
+        }
+    }
+    return out;
+}
+
+}  // namespace qvpn::rules
