@@ -44,7 +44,8 @@ expect_msg "check without trace" 1 CPF39B0 "$NA" "$BIN/CHKCMNTRC" "CFGOBJ($A)" '
 check "no trace left behind by refused starts" eq "$(ls "$QVPN_ROOT/trace" 2>/dev/null | grep -c '^LIN\.')" 0
 
 # --- three traces at once, surviving the command that started them ------------
-export QVPN_QCMNTRCMAX=5M
+ip netns exec "$NA" "$BIN/CHGSYSVAL" 'SYSVAL(QCMNTRCMAX)' "VALUE('5M')" >/dev/null ||
+	tr_fail "CHGSYSVAL QCMNTRCMAX"
 expect_msg "start on line A" 0 TRC0001 "$NA" "$BIN/STRCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' \
 	'MAXSTG(2048)' "TEXT('VPN Problems')"
 expect_msg "start on B (*NWI, other namespace, received only)" 0 TRC0001 "$NB" "$BIN/STRCMNTRC" "$B" '*NWI' \
@@ -115,7 +116,6 @@ for x in "$B:*NWI:$NB" "$C:*LIN:$NA"; do
 	IFS=: read -r obj typ ns <<<"$x"
 	ip netns exec "$ns" "$BIN/DLTCMNTRC" "CFGOBJ($obj)" "CFGTYPE($typ)" >/dev/null
 done
-unset QVPN_QCMNTRCMAX
 
 # --- wrap under a flood: newest frames kept, buffer bounds held --------------------
 rss_of() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
@@ -183,6 +183,23 @@ pu=$(ip netns exec "$NA" "$BIN/PRTCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' 'SLTPORT(
 check "a 242-byte frame keeps 14+20+8 header bytes + 10" grep -Eq '^ +[0-9]+   S +242 +52  ' <<<"$pu"
 check "and says it was sliced" grep -q '10 bytes of user data (frame sliced by USRDTA)' <<<"$pu"
 ip netns exec "$NA" "$BIN/DLTCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' >/dev/null
+
+# --- a line description (CRTLINETH) names the interface ----------------------------
+ip netns exec "$NA" "$BIN/CRTLINETH" 'LIND(TRNLINE)' "RSRCNAME($C)" >/dev/null || tr_fail "CRTLINETH"
+ip netns exec "$NA" "$BIN/CRTLINETH" 'LIND(GONELINE)' 'RSRCNAME(qv-tr-none0)' >/dev/null ||
+	tr_fail "CRTLINETH"
+expect_msg "line description whose interface is missing" 1 TRC0020 "$NA" "$BIN/STRCMNTRC" \
+	'CFGOBJ(GONELINE)' 'CFGTYPE(*LIN)'
+expect_msg "the seed's STRCMNTRC on line TRNLINE" 0 TRC0001 "$NA" "$BIN/STRCMNTRC" \
+	'CFGOBJ(TRNLINE)' 'CFGTYPE(*LIN)' 'MAXSTG(2048)' "TEXT('VPN Problems')"
+check "TRNLINE traces the line's interface" eq "$(chk_field "$NA" TRNLINE '*LIN' interface)" "$C"
+ip netns exec "$NA" busybox ping -c 1 198.51.100.2 >/dev/null
+expect_msg "the seed's ENDCMNTRC" 0 TRC0002 "$NA" "$BIN/ENDCMNTRC" 'CFGOBJ(TRNLINE)' 'CFGTYPE(*LIN)'
+pt=$(ip netns exec "$NA" "$BIN/PRTCMNTRC" 'CFGOBJ(TRNLINE)' 'CFGTYPE(*LIN)' 'FMTTCP(*YES)' \
+	"TCPIPADR('198.51.100.2')" 'FMTBCD(*NO)')
+check "the seed's PRTCMNTRC: the ping to 198.51.100.2, no ARP" eq \
+	"$(grep -c 'ICMP echo' <<<"$pt")/$(grep -c ' ARP ' <<<"$pt")" "2/0"
+ip netns exec "$NA" "$BIN/DLTCMNTRC" 'CFGOBJ(TRNLINE)' 'CFGTYPE(*LIN)' >/dev/null
 
 # --- a trace job that is killed ---------------------------------------------------
 expect_msg "start A" 0 TRC0001 "$NA" "$BIN/STRCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)'
