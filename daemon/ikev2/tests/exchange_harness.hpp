@@ -132,6 +132,9 @@ struct Side {
 
 class Net {
 public:
+    Net() = default;
+    Net(const std::string& ip_a, const std::string& ip_b) : a("A", ip_a, 11), b("B", ip_b, 22) {}
+
     FakeClock clock;
     Side a{"A", "192.0.2.1", 11};
     Side b{"B", "192.0.2.2", 22};

@@ -525,3 +525,75 @@ BOOST_AUTO_TEST_CASE(aead_and_several_transforms_pick_the_responders_order) {
     BOOST_TEST((ca.esp->out.integ == ike::IntegId::NONE));
     net.check_pairs();
 }
+
+BOOST_AUTO_TEST_CASE(every_key_server_identifier_type) {
+    struct Case {
+        policy::IdType type;
+        std::string a_value, b_value;
+    };
+    for (const auto& c : std::vector<Case>{
+             {policy::IdType::UserFqdn, "hr@example.com", "fin@example.com"},
+             {policy::IdType::KeyId, "0a0b0c0d", "01020304ff"},
+             {policy::IdType::Fqdn, "HR.Example.COM", "fin.example.com"},
+             {policy::IdType::Dn, "C=US, O=Example, CN=hr", "C=US, O=Example, CN=fin"}}) {
+        BOOST_TEST_CONTEXT(policy::to_cl(c.type)) {
+            Net net;
+            auto pa = policy_a();
+            auto pb = policy_b();
+            pa.connection.local_id = {c.type, c.a_value};
+            pa.connection.remote_id = {c.type, c.b_value};
+            pb.connection.local_id = {c.type, c.b_value};
+            pb.key.remote = {c.type, c.a_value};
+            pb.connection.remote_id = {c.type, c.a_value};
+            net.b.policies.peers.push_back(ResolvedPeer{pb, {}});
+            net.start();
+            initiate(net, pa);
+            BOOST_REQUIRE(net.a.of<IkeUp>().size() == 1u);
+            net.check_pairs();
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(ipv6_gateways_and_selectors) {
+    Net net("2001:db8::1", "2001:db8::2");
+    auto pa = policy_a();
+    auto pb = policy_b();
+    pa.connection.local_id = {policy::IdType::IPv6, "2001:db8::1"};
+    pa.connection.remote_id = {policy::IdType::IPv6, "2001:db8::2"};
+    pa.connection.local = {policy::EndpointType::IPv6Subnet, "2001:db8:6::", "48"};
+    pa.connection.remote = {policy::EndpointType::IPv6Range, "2001:db8:196::1",
+                            "2001:db8:196::ff"};
+    pb.connection.local_id = {policy::IdType::IPv6, "2001:db8::2"};
+    pb.key.remote = {policy::IdType::IPv6, "2001:db8::1"};
+    pb.connection.remote_id = {policy::IdType::IPv6, "2001:db8::1"};
+    pb.connection.local = pa.connection.remote;
+    pb.connection.remote = pa.connection.local;
+    net.b.policies.peers.push_back(ResolvedPeer{pb, {}});
+    net.start();
+    net.a.engine->initiate(pa, 7, Endpoint{net.a.addr.addr, 500}, Endpoint{net.b.addr.addr, 500});
+    net.pump();
+    BOOST_REQUIRE(net.a.installed.size() == 1u);
+    const auto& ca = net.a.installed.begin()->second;
+    BOOST_TEST(ts_text(ca.ts_local) == "2001:db8:6::/48");
+    BOOST_TEST(ts_text(ca.ts_remote) == "2001:db8:196::1-2001:db8:196::ff");
+    BOOST_TEST(ca.remote.to_string() == "2001:db8::2");
+    net.check_pairs();
+}
+
+BOOST_AUTO_TEST_CASE(a_128_character_psk_and_tfc_padding) {
+    Net net;
+    std::string psk(128, 'k');
+    psk[5] = '!';
+    auto pa = policy_a();
+    auto pb = policy_b();
+    pa.key.psk = SecretBytes(as_view(psk));
+    pb.key.psk = SecretBytes(as_view(psk));
+    pa.connection.tfc = true;  // decided locally, never negotiated
+    net.b.policies.peers.push_back(ResolvedPeer{pb, {}});
+    net.start();
+    initiate(net, pa);
+    BOOST_REQUIRE(net.a.installed.size() == 1u);
+    BOOST_TEST(net.a.installed.begin()->second.tfc);
+    BOOST_TEST(!net.b.installed.begin()->second.tfc);
+    net.check_pairs();
+}
