@@ -2,8 +2,11 @@
 //
 // On 1400-byte buffers, single thread, for AES-GCM-128 and for
 // AES-CBC-128 with HMAC-SHA-256-128:
-//   raw     OpenSSL EVP alone (key set once, a fresh IV per buffer): the
-//           ceiling any ESP implementation on this CPU can reach
+//   bulk    OpenSSL EVP encrypting one long stream (no per-packet set-up; the
+//           figure `openssl speed -evp` prints)
+//   raw     OpenSSL EVP per packet (key set once; a fresh IV, the AAD and the
+//           tag per buffer): the ceiling any ESP implementation on this CPU
+//           and library can reach
 //   seal    qvpn's EspTransform::seal (ESP header, IV, padding, ICV)
 //   open    qvpn's EspTransform::open (ICV check, decrypt, padding check)
 // Prints one line per measurement: "<name> <Gbit/s> <ns per packet>", and
@@ -29,27 +32,35 @@ namespace {
 
 constexpr size_t kLen = 1400;
 
+// The best of three timed rounds: on a shared machine the slowest rounds
+// measure the neighbours, the fastest one the code.
 double run(const char* name, double seconds, const std::function<bool()>& one) {
-    // warm up, then time batches until the budget is spent
     for (int i = 0; i < 2000; ++i) {
-        one();
+        one();  // warm up
     }
-    uint64_t n = 0;
-    auto t0 = Clock::now();
-    auto end = t0 + std::chrono::duration<double>(seconds);
-    while (Clock::now() < end) {
-        for (int i = 0; i < 1000; ++i) {
-            if (!one()) {
-                std::printf("# %s failed\n", name);
-                return 0;
+    double best_gbps = 0, best_ns = 0;
+    for (int round = 0; round < 3; ++round) {
+        uint64_t n = 0;
+        auto t0 = Clock::now();
+        auto end = t0 + std::chrono::duration<double>(seconds / 3);
+        while (Clock::now() < end) {
+            for (int i = 0; i < 1000; ++i) {
+                if (!one()) {
+                    std::printf("# %s failed\n", name);
+                    return 0;
+                }
             }
+            n += 1000;
         }
-        n += 1000;
+        double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+        double gbps = double(n) * kLen * 8 / secs / 1e9;
+        if (gbps > best_gbps) {
+            best_gbps = gbps;
+            best_ns = secs * 1e9 / double(n);
+        }
     }
-    double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-    double gbps = double(n) * kLen * 8 / secs / 1e9;
-    std::printf("%s %.2f %.0f\n", name, gbps, secs * 1e9 / double(n));
-    return gbps;
+    std::printf("%s %.2f %.0f\n", name, best_gbps, best_ns);
+    return best_gbps;
 }
 
 SaKeys keys(ike::EncrId e, ike::IntegId i) {
@@ -78,7 +89,18 @@ int main(int argc, char** argv) {
     uint8_t key[32] = {1, 2, 3}, iv[16] = {}, tag[16];
     uint64_t ctr = 0;
 
-    // raw AES-128-GCM: IV per buffer, no AAD beyond ESP's 8 bytes
+    // bulk AES-128-GCM: one long stream, as `openssl speed -evp` measures it
+    EVP_CIPHER* gcm0 = EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr);
+    EVP_CIPHER_CTX* g0 = EVP_CIPHER_CTX_new();
+    EVP_EncryptInit_ex(g0, gcm0, nullptr, key, iv);
+    run("bulk-aes128gcm", secs, [&] {
+        int n = 0;
+        return EVP_EncryptUpdate(g0, out.data(), &n, buf.data(), int(kLen)) == 1;
+    });
+    EVP_CIPHER_CTX_free(g0);
+    EVP_CIPHER_free(gcm0);
+
+    // raw AES-128-GCM per packet: IV, ESP's 8 bytes of AAD, data, tag
     EVP_CIPHER* gcm = EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr);
     EVP_CIPHER_CTX* g = EVP_CIPHER_CTX_new();
     EVP_EncryptInit_ex(g, gcm, nullptr, key, nullptr);

@@ -36,7 +36,9 @@ int64_t now_ns() {
 
 enum SockIdx { kUdp4, kUdp6, kEsp4, kEsp6, kAh4, kAh6, kSockCount };
 
-void count_bytes(Life& life, uint64_t n, int64_t now, const std::function<void(bool)>& expire) {
+// A template, not std::function: this runs for every packet.
+template <class Expire>
+void count_bytes(Life& life, uint64_t n, int64_t now, const Expire& expire) {
     uint64_t total = life.bytes.fetch_add(n, std::memory_order_relaxed) + n;
     life.packets.fetch_add(1, std::memory_order_relaxed);
     life.last_use_ns.store(now, std::memory_order_relaxed);
