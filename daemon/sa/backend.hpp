@@ -121,6 +121,7 @@ struct BackendOptions {
     // Userspace data path.
     std::string tun_name = "qvpn0";   // at most 15 characters
     int tun_mtu = 1400;
+    bool tun_offload = true;          // TSO/GRO through virtio_net_hdr (faster TCP)
     uint32_t route_table = 0x5156;    // routes to remote data endpoints live here
     uint32_t rule_priority = 0x5156;  // "not fwmark kBypassMark lookup route_table"
     int workers = 0;                  // data path threads per direction; 0: one per CPU, max 4

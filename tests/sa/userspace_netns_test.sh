@@ -176,6 +176,54 @@ start l $L "$QV_WORK/tr-l.json" && start r $R "$QV_WORK/tr-r.json" &&
 stop l
 stop r
 
+# --- IPv6 outside and inside -------------------------------------------------
+v6_setup() {
+	local ns
+	for ns in $L $R; do
+		ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0
+		ip netns exec $ns sysctl -qw net.ipv6.conf.qv-sa-ulv.disable_ipv6=0 2>/dev/null
+		ip netns exec $ns sysctl -qw net.ipv6.conf.qv-sa-urv.disable_ipv6=0 2>/dev/null
+		ip netns exec $ns sysctl -qw net.ipv6.conf.lo.disable_ipv6=0
+	done
+	ip -n $L addr add 2001:db8::1/64 dev qv-sa-ulv nodad &&
+		ip -n $R addr add 2001:db8::2/64 dev qv-sa-urv nodad &&
+		ip -n $L addr add 2001:db8:1::1/128 dev lo nodad &&
+		ip -n $R addr add 2001:db8:2::1/128 dev lo nodad
+}
+v6_cross() {
+	ip netns exec $L $PING -6 -c 3 -i 0.2 -W 2 -q 2001:db8:2::1 &&
+		ip netns exec $L $PING -6 -c 1 -s 1300 -W 2 -q 2001:db8:2::1 &&
+		ip netns exec $R $PING -6 -c 3 -i 0.2 -W 2 -q 2001:db8:1::1
+}
+v6_tcp() { # a TCP transfer exercises TSO cutting and GRO joining over IPv6
+	ip netns exec $R iperf3 -s -1 -B 2001:db8:2::1 >/dev/null 2>&1 &
+	local s=$!
+	sleep 0.3
+	ip netns exec $L iperf3 -c 2001:db8:2::1 -B 2001:db8:1::1 -t 2 -f m 2>&1 | tail -3
+	local rc=${PIPESTATUS[0]}
+	wait $s
+	return $rc
+}
+v6_case() { # NAME [espctl options]
+	local name=$1
+	shift
+	qv_child_json "$QV_WORK/$name-l.json" l
+	qv_child_json "$QV_WORK/$name-r.json" r
+	qv_check "$name-start" start l $L "$@" "$QV_WORK/$name-l.json" &&
+		qv_check "$name-start-peer" start r $R "$@" "$QV_WORK/$name-r.json" &&
+		qv_check "$name-ping" v6_cross &&
+		qv_check "$name-tcp" v6_tcp
+	stop l
+	stop r
+}
+if qv_check v6-setup v6_setup; then
+	export SA_L_OUT=2001:db8::1 SA_R_OUT=2001:db8::2 SA_L_TS=2001:db8:1::/48 SA_R_TS=2001:db8:2::/48
+	SA_ENCR=ENCR_AES_GCM_16 v6_case v6-gcm
+	SA_ENCAP=1 SA_ENCR=ENCR_AES_CBC SA_INTEG=AUTH_HMAC_SHA2_256_128 v6_case v6-encap --udp-port 4500
+	SA_ESP=0 SA_AH_INTEG=AUTH_HMAC_SHA2_256_128 v6_case v6-ah
+	unset SA_L_OUT SA_R_OUT SA_L_TS SA_R_TS
+fi
+
 # --- rekey under traffic: replace with generation 1, same reqid ------------
 qv_child_json "$QV_WORK/g0-l.json" l
 qv_child_json "$QV_WORK/g0-r.json" r

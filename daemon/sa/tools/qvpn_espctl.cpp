@@ -341,7 +341,7 @@ int main(int argc, char** argv) {
     BackendOptions opts;
     std::vector<std::string> files, traps;
     std::string command;
-    bool no_raw = false, no_cleanup = false;
+    bool no_raw = false, no_cleanup = false, no_offload = false;
     uint16_t ike_port = 0;
     std::string inject_to, inject_spi = "1";
     unsigned inject_count = 1000;
@@ -356,6 +356,7 @@ int main(int argc, char** argv) {
         "udp-port", po::value(&opts.own_udp_port), "own ESP-in-UDP port")(
         "ike-port", po::value(&ike_port), "a prepared IKE socket on this port (NAT-T)")(
         "no-raw", po::bool_switch(&no_raw), "no raw ESP/AH sockets")(
+        "no-offload", po::bool_switch(&no_offload), "TUN without TSO/GRO offloads")(
         "trap", po::value(&traps), "trap from a CHILD_SA file (repeatable)")(
         "no-cleanup", po::bool_switch(&no_cleanup), "skip the start-up cleanup")(
         "to", po::value(&inject_to), "inject: destination address")(
@@ -379,6 +380,7 @@ int main(int argc, char** argv) {
         return command.empty() ? 2 : 0;
     }
     opts.raw_esp = !no_raw;
+    opts.tun_offload = !no_offload;
 
     if (command == "probe") {
         Status s = xfrm::XfrmBackend::probe();

@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -54,7 +55,7 @@ Result<std::unique_ptr<UserspaceBackend>> UserspaceBackend::create(const Backend
         return fail("ESP0009", "the OpenSSL default provider cannot be loaded");
     }
     int workers = opts.workers > 0 ? std::min(opts.workers, 16) : default_workers();
-    QVPN_ASSIGN(Tun tun, Tun::open(opts.tun_name, workers));
+    QVPN_ASSIGN(Tun tun, Tun::open(opts.tun_name, workers, opts.tun_offload));
     QVPN_ASSIGN(Routing routing, Routing::open(tun.ifindex(), opts.route_table,
                                                opts.rule_priority, kBypassMark, kBypassMarkMask));
     QVPN_TRY(routing.link_up(opts.tun_mtu));
@@ -81,6 +82,7 @@ Result<std::unique_ptr<UserspaceBackend>> UserspaceBackend::create(const Backend
     cfg.raw_ah6 = b->raw_ah6_;
     cfg.udp4 = b->own_udp4_;
     cfg.udp6 = b->own_udp6_;
+    cfg.vnet_hdr = b->tun_.offload();
     UserspaceBackend* self = b.get();
     b->dp_ = std::make_unique<Datapath>(cfg, [self](SaEvent e) { self->push_event(std::move(e)); });
     if (b->own_udp4_ >= 0) {
@@ -217,6 +219,9 @@ Status UserspaceBackend::open_sockets() {
                 }
                 continue;
             }
+            // Coalesced receive (UDP GRO): one read for a burst of ESP
+            // packets; the data path cuts them apart again.
+            setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one);
             (family == AF_INET ? own_udp4_ : own_udp6_) = fd;
         }
     }
