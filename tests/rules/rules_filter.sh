@@ -129,6 +129,20 @@ qv_ok "DSPIPFTR counts packets per rule, implicit IKE and the default deny"
 qv_expect 0 "DSPIPFTR text output" qv_in $S DSPIPFTR
 grep -q "Default deny" "$QV_TMP/out" || qv_fail "DSPIPFTR text has no default deny line"
 
+# --- a flood is bounded: the token bucket drops what is over the rate ---
+qv_expect 0 "unload (ends the journal job)" qv_in $S LODIPFTR '*UNLOAD' '*ALL'
+qv_expect 0 "reload with a journal rate of 20 entries/s, bursts of 30" \
+	qv_in $S env QVPN_IPFJRN_RATE=20 QVPN_IPFJRN_BURST=30 LODIPFTR '*LOAD' '*ALL' "STMF($RULES)"
+before=$(qv_tf_count "TFREVT = 'A'")
+expect_udp 300 "300 datagrams in about a second to the journaled rule" $C 192.0.2.1 9100 300
+sleep 1.5
+written=$(( $(qv_tf_count "TFREVT = 'A'") - before ))
+qv_in $S DSPIPFTR --json >"$QV_TMP/dsp.json" || qv_fail "DSPIPFTR --json"
+dropped=$(/usr/bin/python3 -c "import json; print(json.load(open('$QV_TMP/dsp.json'))['journal_job']['dropped_rate'])")
+[ "$written" -ge 30 ] && [ "$written" -lt 150 ] || qv_fail "$written entries written under the rate limit"
+[ $((written + dropped)) = 300 ] || qv_fail "written $written + dropped $dropped is not 300"
+qv_ok "the flood wrote $written entries and DSPIPFTR counts $dropped dropped"
+
 # --- a rule that speaks about UDP 500 ends implicit IKE ---
 sed 's/^FILTER_INTERFACE.*/FILTER SET basic ACTION = DENY DIRECTION = INBOUND PROTOCOL = UDP DSTPORT = 500\n&/' \
 	"$RULES" >"$QV_TMP/ike.i3p"
@@ -178,6 +192,6 @@ qv_expect 0 "rules that keep the session load with CHKLCKOUT(*YES)" \
 qv_expect 0 "LODIPFTR *UNLOAD *ALL" qv_in $S LODIPFTR '*UNLOAD' '*ALL'
 qv_expect 0 "after unloading, TCP 8023 flows again" tcp $C 192.0.2.1 8023
 ip netns exec $S nft list table inet qvpn >/dev/null 2>&1 && qv_fail "table inet qvpn still there"
-[ "$(qv_tf_count "TFREVT = 'U*' AND TFLINE = '*ALL'")" = 2 ] || qv_fail "U* entries missing"
+[ "$(qv_tf_count "TFREVT = 'U*' AND TFLINE = '*ALL'")" = 3 ] || qv_fail "U* entries missing"
 qv_ok "the unload removed the table and wrote U*"
 echo "PASS: rules_filter"
