@@ -16,6 +16,8 @@ qv_ns $S
 qv_ns $D
 qv_veth $C qv-ru-fc0 192.0.2.2/24 $S qv-ru-fs0 192.0.2.1/24
 ip -n $C addr add 192.0.2.3/24 dev qv-ru-fc0
+ip -n $C addr add 2001:db8::2/64 dev qv-ru-fc0 nodad
+ip -n $S addr add 2001:db8::1/64 dev qv-ru-fs0 nodad
 qv_veth $S qv-ru-fs1 198.51.100.1/24 $D qv-ru-fd0 198.51.100.2/24
 qv_bg $S /usr/bin/python3 "$QV_NET" tcp-serve 22 8022 8023
 sleep 0.3
@@ -37,7 +39,11 @@ FILTER SET journal ACTION = PERMIT DIRECTION = INBOUND PROTOCOL = UDP DSTPORT = 
 FILTER SET journal ACTION = PERMIT DIRECTION = INBOUND PROTOCOL = UDP DSTPORT = 9102
 FILTER SET journal ACTION = PERMIT DIRECTION = INBOUND PROTOCOL = ICMP TYPE = 8 CODE = 0
 FILTER SET journal ACTION = PERMIT DIRECTION = OUTBOUND PROTOCOL = ICMP TYPE = 0
-FILTER_INTERFACE LINE = qv-ru-fs0 SET = basic, journal
+FILTER SET six ACTION = PERMIT DIRECTION = INBOUND SRCADDR = 2001:db8::2 PROTOCOL = UDP DSTPORT = 9300
+FILTER SET six ACTION = PERMIT DIRECTION = INBOUND SRCADDR = 2001:db8::3 PROTOCOL = UDP DSTPORT = 9300
+FILTER SET six ACTION = PERMIT DIRECTION = INBOUND SRCADDR = 2001:db8::/64 PROTOCOL = UDP %
+       DSTPORT = 9310-9319 FRAGMENTS = ALL
+FILTER_INTERFACE LINE = qv-ru-fs0 SET = basic, journal, six
 EOF
 
 tcp() { qv_in $1 /usr/bin/python3 "$QV_NET" tcp-try "${@:2}"; }
@@ -81,6 +87,13 @@ expect_udp 0 "UDP 6999 from the client itself is not" $C 192.0.2.1 6999 3 192.0.
 expect_udp 0 "UDP 7000 is not below 7000" $C 192.0.2.1 7000 3 192.0.2.3
 qv_expect 0 "ping (ICMP TYPE = 8 in, TYPE = 0 out) is permitted" \
 	qv_in $C busybox ping -c 2 -W 1 192.0.2.1
+
+# --- IPv6: a verdict map of ip6 addresses; neighbour discovery is implicit ---
+grep -q "ip6 saddr . meta l4proto . th dport vmap" <(ip netns exec $S nft list table inet qvpn) ||
+	qv_fail "the IPv6 rules did not become a verdict map"
+expect_udp 4 "UDP 9300 from 2001:db8::2 is permitted" $C 2001:db8::1 9300 4
+expect_udp 4 "UDP 9315 from the IPv6 subnet is permitted" $C 2001:db8::1 9315 4
+expect_udp 0 "UDP 9301 over IPv6 is denied" $C 2001:db8::1 9301 4
 
 # --- implicit IKE: no rule speaks about UDP 500 ---
 expect_udp 4 "IKE (UDP 500) passes implicitly" $C 192.0.2.1 500 4
