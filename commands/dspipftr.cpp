@@ -17,7 +17,7 @@ const cl::CommandDef kDef{
     .title = "Display IP Filter",
     .authority = cl::Authority::IoSysCfg,
     .params = {
-        {.kwd = "LIND", .prompt = "Line description", .type = cl::Type::Name, .max_len = 10,
+        {.kwd = "LIND", .prompt = "Line description", .type = cl::Type::Name, .max_len = 15,
          .specials = {"*ALL"}, .dft = "*ALL", .positional = 1,
          .help = "The line whose rules to show, or *ALL"},
     },

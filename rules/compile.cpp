@@ -395,8 +395,11 @@ private:
                 if (plan.entries.empty()) {
                     continue;
                 }
-                std::string name = prefix() + "S" + std::to_string(index) + (inbound ? "_i" : "_o") +
-                                   (c == 1 ? "_f" : c == 2 ? "_l" : "");
+                std::string name = prefix() + "S" + std::to_string(index) +
+                                   (inbound ? "_i" : "_o") +
+                                   (c == 1   ? "_f"
+                                    : c == 2 ? "_l"
+                                             : "");
                 set_chain_[{index, d, c}] = name;
                 render_chain(name, plan, inbound);
             }
@@ -586,7 +589,8 @@ void hook_chain(std::string& o, const std::vector<LinePlan>& lines, bool in) {
     std::string vmap;
     for (const auto& lp : lines) {
         if (!lp.ppp || lp.interface.find('*') == std::string::npos) {
-            vmap += (vmap.empty() ? "" : ", ") + ("\"" + lp.interface + "\" : jump " + lp.chain + sfx);
+            vmap +=
+                (vmap.empty() ? "" : ", ") + ("\"" + lp.interface + "\" : jump " + lp.chain + sfx);
         }
     }
     if (!vmap.empty()) {
@@ -594,7 +598,8 @@ void hook_chain(std::string& o, const std::vector<LinePlan>& lines, bool in) {
     }
     for (const auto& lp : lines) {
         if (lp.ppp && lp.interface.find('*') != std::string::npos) {
-            o += std::string("  ") + dev + " \"" + lp.interface + "\" jump " + lp.chain + sfx + "\n";
+            o +=
+                std::string("  ") + dev + " \"" + lp.interface + "\" jump " + lp.chain + sfx + "\n";
         }
     }
     o += "}\n";

@@ -60,7 +60,8 @@ uint64_t journal_bytes();
 
 class TokenBucket {
 public:
-    TokenBucket(double rate_per_s, double burst) : rate_(rate_per_s), burst_(burst), tokens_(burst) {}
+    TokenBucket(double rate_per_s, double burst)
+        : rate_(rate_per_s), burst_(burst), tokens_(burst) {}
     // Take one token at time `now`; false when the bucket is empty.
     bool take(SteadyTime now);
 

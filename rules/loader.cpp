@@ -226,7 +226,8 @@ public:
         for (const auto& t : targets_) {
             bindings.push_back({t.name, iface_[name_key(t.name)], t.ppp, t.sets});
         }
-        CompiledUnit cu = compile_unit(doc_, bindings, {.unit = unit, .nflog_group = nflog_group()});
+        CompiledUnit cu =
+            compile_unit(doc_, bindings, {.unit = unit, .nflog_group = nflog_group()});
 
         // The state after the load: remaining lines of other loads, then ours.
         StoredUnit su = new_unit(unit, cu.body);
@@ -295,7 +296,8 @@ public:
 
         journal("LODIPFTR",
                 {tf(all ? "U*" : "U", all ? "*ALL" : opt_.line,
-                    all ? "All packet rules unloaded" : "Packet rules unloaded from line " + opt_.line)},
+                    all ? "All packet rules unloaded"
+                        : "Packet rules unloaded from line " + opt_.line)},
                 diags_);
         return msg("NFT0002", all ? std::string("all lines") : "line " + opt_.line);
     }
@@ -770,7 +772,8 @@ private:
             auto [it, fresh] = seen_if.insert(l.plan.interface);
             if (!fresh) {
                 for (const auto& o : next.lines) {
-                    if (o.plan.interface == l.plan.interface && !iequals(o.plan.line, l.plan.line)) {
+                    if (o.plan.interface == l.plan.interface &&
+                        !iequals(o.plan.line, l.plan.line)) {
                         return fail("NFT0115", l.plan.line, l.plan.interface, o.plan.line);
                     }
                 }

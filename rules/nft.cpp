@@ -55,7 +55,8 @@ Status Nft::run(const std::string& script) {
 
 Result<std::string> Nft::list_json() {
     if (ctx_ == nullptr) {
-        return fail("NFT0102", std::string("inet ") + kTable, "cannot create a libnftables context");
+        return fail("NFT0102", std::string("inet ") + kTable,
+                    "cannot create a libnftables context");
     }
     // Probe first: listing a missing table is an error we do not want to
     // confuse with a real failure.

@@ -52,28 +52,6 @@ std::vector<const StoredRule*> State::line_rules(const StoredLine& l) const {
 
 namespace {
 
-json nums(const NumSet& s) {
-    if (s.all) {
-        return nullptr;
-    }
-    json a = json::array();
-    for (auto [lo, hi] : s.ranges) {
-        a.push_back({lo, hi});
-    }
-    return a;
-}
-
-json addrs(const AddrSet& s) {
-    if (s.all) {
-        return nullptr;
-    }
-    json a = json::array();
-    for (const auto& r : s.ranges) {
-        a.push_back({r.from.to_string(), r.to.to_string()});
-    }
-    return a;
-}
-
 bool read_nums(const json& j, uint32_t max, NumSet& out) {
     if (j.is_null()) {
         out = NumSet::any();

@@ -107,7 +107,8 @@ std::string rules_file(int n, bool flow_first) {
 std::string values(const NumSet& s) {
     std::string v;
     for (auto [lo, hi] : s.ranges) {
-        v += (v.empty() ? "" : ", ") + std::to_string(lo) + (lo == hi ? "" : "-" + std::to_string(hi));
+        v += (v.empty() ? "" : ", ") + std::to_string(lo) +
+             (lo == hi ? "" : "-" + std::to_string(hi));
     }
     return s.ranges.size() == 1 ? v : "{ " + v + " }";
 }
@@ -141,7 +142,8 @@ std::string hand_rule(const Match& m, Action a) {
         r += "th dport " + values(m.dport) + " ";
     }
     if (!m.icmp_type.all) {
-        r += (m.family == 6 ? "icmpv6" : "icmp") + std::string(" type ") + values(m.icmp_type) + " ";
+        r +=
+            (m.family == 6 ? "icmpv6" : "icmp") + std::string(" type ") + values(m.icmp_type) + " ";
     }
     return r + (a == Action::Permit ? "accept" : "drop");
 }
@@ -156,7 +158,8 @@ std::string hand_ruleset(const Document& doc) {
             out += "  " + hand_rule(f.match_for(false), f.action) + "\n";
         }
     }
-    std::string o = "table inet hand {\nchain main_in {\n" + in + "}\nchain main_out {\n" + out + "}\n";
+    std::string o =
+        "table inet hand {\nchain main_in {\n" + in + "}\nchain main_out {\n" + out + "}\n";
     std::string vin, vout;
     for (int i = 0; i < 4; ++i) {
         std::string n = std::to_string(i);
@@ -167,7 +170,8 @@ std::string hand_ruleset(const Document& doc) {
     }
     o += "chain pre { type filter hook prerouting priority filter; policy accept; iifname vmap { " +
          vin + " }; }\n";
-    o += "chain post { type filter hook postrouting priority filter; policy accept; oifname vmap { " +
+    o += "chain post { type filter hook postrouting priority filter; policy accept; oifname vmap "
+         "{ " +
          vout + " }; }\n}\n";
     return o;
 }
@@ -222,8 +226,9 @@ void topology(bool up) {
     must("ip -n qv-ru-bf link add qv-ru-b3 type veth peer name qv-ru-x3");
     must("ip -n qv-ru-bs addr add 192.0.2.2/24 dev qv-ru-s0 && ip -n qv-ru-bs link set qv-ru-s0 up"
          " && ip -n qv-ru-bs link set lo up && ip -n qv-ru-bs route add default via 192.0.2.1");
-    must("ip -n qv-ru-br addr add 203.0.113.2/24 dev qv-ru-r0 && ip -n qv-ru-br link set qv-ru-r0 up"
-         " && ip -n qv-ru-br link set lo up && ip -n qv-ru-br route add default via 203.0.113.1");
+    must(
+        "ip -n qv-ru-br addr add 203.0.113.2/24 dev qv-ru-r0 && ip -n qv-ru-br link set qv-ru-r0 up"
+        " && ip -n qv-ru-br link set lo up && ip -n qv-ru-br route add default via 203.0.113.1");
     must("ip -n qv-ru-bf addr add 192.0.2.1/24 dev qv-ru-b0 && "
          "ip -n qv-ru-bf addr add 203.0.113.1/24 dev qv-ru-b1 && "
          "ip -n qv-ru-bf addr add 198.51.100.1/30 dev qv-ru-b2 && "
@@ -307,7 +312,8 @@ double forward_rate(const Env& e, double seconds) {
     must("ip netns exec qv-ru-br " + e.self + " --recv 5001 " + std::to_string(seconds + 1.0) +
          " >" + out + " &");
     usleep(300000);
-    must("ip netns exec qv-ru-bs " + e.self + " --send 203.0.113.2 5001 " + std::to_string(seconds));
+    must("ip netns exec qv-ru-bs " + e.self + " --send 203.0.113.2 5001 " +
+         std::to_string(seconds));
     sh("wait");
     usleep(1000000 + 200000);
     std::ifstream in(out);

@@ -326,7 +326,9 @@ BOOST_AUTO_TEST_CASE(rollback_leaves_the_file_byte_identical) {
         record(*s, kRules, "eth0");
         BOOST_REQUIRE(s->commit().ok());
     }
-    auto snapshot = [] { return file_bytes(state_path()) + "|" + file_bytes(state_path() + "-wal"); };
+    auto snapshot = [] {
+        return file_bytes(state_path()) + "|" + file_bytes(state_path() + "-wal");
+    };
     std::string before = snapshot();
     {
         auto s = Store::open(state_path(), true);
@@ -351,8 +353,9 @@ BOOST_AUTO_TEST_CASE(no_state_is_no_rules) {
 }
 
 BOOST_AUTO_TEST_CASE(match_json_round_trip_and_bad_json) {
-    Parsed p = parse_checked("FILTER SET s ACTION = PERMIT SRCADDR <> 2001:db8::/32 PROTOCOL = TCP/STARTING "
-                             "DSTPORT <> 22\nFILTER_INTERFACE LINE = E SET = s\n");
+    Parsed p = parse_checked(
+        "FILTER SET s ACTION = PERMIT SRCADDR <> 2001:db8::/32 PROTOCOL = TCP/STARTING "
+        "DSTPORT <> 22\nFILTER_INTERFACE LINE = E SET = s\n");
     BOOST_REQUIRE(p.ok());
     const Match& m = p.doc.filters[0].match;
     auto back = match_from_json(match_to_json(m));

@@ -41,9 +41,14 @@ def tcp_try(host, port, src=None):
     finally:
         s.close()
 
+def fam(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
 def udp_count(port, seconds):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("0.0.0.0", int(port)))
+    # One dual-stack socket counts IPv4 and IPv6 datagrams.
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind(("::", int(port)))
     s.settimeout(0.2)
     n, end = 0, time.time() + float(seconds)
     while time.time() < end:
@@ -56,9 +61,9 @@ def udp_count(port, seconds):
     return 0
 
 def udp_send(host, port, count, src=None, sport=0):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(fam(host), socket.SOCK_DGRAM)
     if src or sport:
-        s.bind((src or "0.0.0.0", int(sport)))
+        s.bind((src or ("::" if ":" in host else "0.0.0.0"), int(sport)))
     for i in range(int(count)):
         s.sendto(b"qv-ru %d" % i, (host, int(port)))
         time.sleep(0.002)

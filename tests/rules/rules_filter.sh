@@ -16,6 +16,8 @@ qv_ns $S
 qv_ns $D
 qv_veth $C qv-ru-fc0 192.0.2.2/24 $S qv-ru-fs0 192.0.2.1/24
 ip -n $C addr add 192.0.2.3/24 dev qv-ru-fc0
+ip -n $C addr add 2001:db8::2/64 dev qv-ru-fc0 nodad
+ip -n $S addr add 2001:db8::1/64 dev qv-ru-fs0 nodad
 qv_veth $S qv-ru-fs1 198.51.100.1/24 $D qv-ru-fd0 198.51.100.2/24
 qv_bg $S /usr/bin/python3 "$QV_NET" tcp-serve 22 8022 8023
 sleep 0.3
@@ -37,7 +39,11 @@ FILTER SET journal ACTION = PERMIT DIRECTION = INBOUND PROTOCOL = UDP DSTPORT = 
 FILTER SET journal ACTION = PERMIT DIRECTION = INBOUND PROTOCOL = UDP DSTPORT = 9102
 FILTER SET journal ACTION = PERMIT DIRECTION = INBOUND PROTOCOL = ICMP TYPE = 8 CODE = 0
 FILTER SET journal ACTION = PERMIT DIRECTION = OUTBOUND PROTOCOL = ICMP TYPE = 0
-FILTER_INTERFACE LINE = qv-ru-fs0 SET = basic, journal
+FILTER SET six ACTION = PERMIT DIRECTION = INBOUND SRCADDR = 2001:db8::2 PROTOCOL = UDP DSTPORT = 9300
+FILTER SET six ACTION = PERMIT DIRECTION = INBOUND SRCADDR = 2001:db8::3 PROTOCOL = UDP DSTPORT = 9300
+FILTER SET six ACTION = PERMIT DIRECTION = INBOUND SRCADDR = 2001:db8::/64 PROTOCOL = UDP %
+       DSTPORT = 9310-9319 FRAGMENTS = ALL
+FILTER_INTERFACE LINE = qv-ru-fs0 SET = basic, journal, six
 EOF
 
 tcp() { qv_in $1 /usr/bin/python3 "$QV_NET" tcp-try "${@:2}"; }
@@ -81,6 +87,13 @@ expect_udp 0 "UDP 6999 from the client itself is not" $C 192.0.2.1 6999 3 192.0.
 expect_udp 0 "UDP 7000 is not below 7000" $C 192.0.2.1 7000 3 192.0.2.3
 qv_expect 0 "ping (ICMP TYPE = 8 in, TYPE = 0 out) is permitted" \
 	qv_in $C busybox ping -c 2 -W 1 192.0.2.1
+
+# --- IPv6: a verdict map of ip6 addresses; neighbour discovery is implicit ---
+grep -q "ip6 saddr . meta l4proto . th dport vmap" <(ip netns exec $S nft list table inet qvpn) ||
+	qv_fail "the IPv6 rules did not become a verdict map"
+expect_udp 4 "UDP 9300 from 2001:db8::2 is permitted" $C 2001:db8::1 9300 4
+expect_udp 4 "UDP 9315 from the IPv6 subnet is permitted" $C 2001:db8::1 9315 4
+expect_udp 0 "UDP 9301 over IPv6 is denied" $C 2001:db8::1 9301 4
 
 # --- implicit IKE: no rule speaks about UDP 500 ---
 expect_udp 4 "IKE (UDP 500) passes implicitly" $C 192.0.2.1 500 4
@@ -128,6 +141,20 @@ EOF
 qv_ok "DSPIPFTR counts packets per rule, implicit IKE and the default deny"
 qv_expect 0 "DSPIPFTR text output" qv_in $S DSPIPFTR
 grep -q "Default deny" "$QV_TMP/out" || qv_fail "DSPIPFTR text has no default deny line"
+
+# --- a flood is bounded: the token bucket drops what is over the rate ---
+qv_expect 0 "unload (ends the journal job)" qv_in $S LODIPFTR '*UNLOAD' '*ALL'
+qv_expect 0 "reload with a journal rate of 20 entries/s, bursts of 30" \
+	qv_in $S env QVPN_IPFJRN_RATE=20 QVPN_IPFJRN_BURST=30 LODIPFTR '*LOAD' '*ALL' "STMF($RULES)"
+before=$(qv_tf_count "TFREVT = 'A'")
+expect_udp 300 "300 datagrams in about a second to the journaled rule" $C 192.0.2.1 9100 300
+sleep 1.5
+written=$(( $(qv_tf_count "TFREVT = 'A'") - before ))
+qv_in $S DSPIPFTR --json >"$QV_TMP/dsp.json" || qv_fail "DSPIPFTR --json"
+dropped=$(/usr/bin/python3 -c "import json; print(json.load(open('$QV_TMP/dsp.json'))['journal_job']['dropped_rate'])")
+[ "$written" -ge 30 ] && [ "$written" -lt 150 ] || qv_fail "$written entries written under the rate limit"
+[ $((written + dropped)) = 300 ] || qv_fail "written $written + dropped $dropped is not 300"
+qv_ok "the flood wrote $written entries and DSPIPFTR counts $dropped dropped"
 
 # --- a rule that speaks about UDP 500 ends implicit IKE ---
 sed 's/^FILTER_INTERFACE.*/FILTER SET basic ACTION = DENY DIRECTION = INBOUND PROTOCOL = UDP DSTPORT = 500\n&/' \
@@ -178,6 +205,6 @@ qv_expect 0 "rules that keep the session load with CHKLCKOUT(*YES)" \
 qv_expect 0 "LODIPFTR *UNLOAD *ALL" qv_in $S LODIPFTR '*UNLOAD' '*ALL'
 qv_expect 0 "after unloading, TCP 8023 flows again" tcp $C 192.0.2.1 8023
 ip netns exec $S nft list table inet qvpn >/dev/null 2>&1 && qv_fail "table inet qvpn still there"
-[ "$(qv_tf_count "TFREVT = 'U*' AND TFLINE = '*ALL'")" = 2 ] || qv_fail "U* entries missing"
+[ "$(qv_tf_count "TFREVT = 'U*' AND TFLINE = '*ALL'")" = 3 ] || qv_fail "U* entries missing"
 qv_ok "the unload removed the table and wrote U*"
 echo "PASS: rules_filter"
