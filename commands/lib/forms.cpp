@@ -70,9 +70,12 @@ Status apply_key_policy(const Invocation& inv, PolicyDb& db, Form f, KeyPolicy& 
     if (!keep(inv, "RMTKEYSVR")) {
         QVPN_ASSIGN(p.remote, read_identity(inv, "RMTKEYSVR"));
     }
+    AuthMethod before = p.auth;
     if (!keep(inv, "AUTH")) {
         p.auth = read_enum(inv, "AUTH", AuthMethod::Psk);
     }
+    bool switched_to_psk = f == Form::Change && before != AuthMethod::Psk &&
+                           p.auth == AuthMethod::Psk;
     bool psk_given = !keep(inv, "PSK");
     bool cert_given = !keep(inv, "CERT");
     if (p.auth == AuthMethod::Psk) {
@@ -88,7 +91,7 @@ Status apply_key_policy(const Invocation& inv, PolicyDb& db, Form f, KeyPolicy& 
             p.psk = SecretBytes(as_view(psk));
             p.has_psk = true;
             std::fill(psk.begin(), psk.end(), '\0');
-        } else if (f == Form::Create) {
+        } else if (f == Form::Create || switched_to_psk) {
             return param_error(inv, msg("CFG0001"));
         }
     } else {

@@ -658,6 +658,12 @@ BOOST_AUTO_TEST_CASE(certificate_commands) {
     CHECK_RUN(a("CRTVPNCNN", with(cert_args, {"AUTH(*ECDSA)", "CERT(SYSA)"})), 0, "");
     CHECK_RUN(a("RMVDCMCRT", {"SYSA"}), 1, "PDB0110");
     CHECK_RUN(a("RMVDCMCRT", {"CA1"}), 0, "CFG0022");
+    // Back to a preshared key: the key is needed, and the certificate is
+    // free again afterwards.
+    CHECK_RUN(a("CHGVPNKEYP", {"HRgw2FINgw", "AUTH(*PSK)"}), 2, "CFG0001");
+    CHECK_RUN(a("CHGVPNKEYP", {"HRgw2FINgw", "AUTH(*PSK)", "PSK(topsecretstuff)"}), 0, "");
+    BOOST_TEST(json_of(a("DSPVPNKEYP", {"HRgw2FINgw", "--json"}))["psk"] == "*SET");
+    CHECK_RUN(a("RMVDCMCRT", {"SYSA"}), 0, "CFG0022");
 }
 
 BOOST_AUTO_TEST_CASE(cpyvpncfgf_round_trip_and_malformed_files) {
