@@ -16,7 +16,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
-need "$CHARON" swanctl dumpcap tshark busybox bc
+need "$CHARON" swanctl dumpcap tshark busybox
 for b in QTOVMAN QTOKVPNIK2; do [ -x "$QVPN_LIBEXEC/$b" ] || skip "$b is not built"; done
 for b in STRTCPSVR STRVPNCNN CRTVPNCNN CRTLINETH ENDTCPSVR; do
 	command -v $b >/dev/null || skip "$b is not built"
