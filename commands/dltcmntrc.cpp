@@ -12,12 +12,21 @@ const cl::CommandDef kDef{
     .name = "DLTCMNTRC",
     .title = "Delete Communications Trace",
     .authority = cl::Authority::Service,
-    .params = {
-        {.kwd = "CFGOBJ", .prompt = "Configuration object", .type = cl::Type::Name,
-         .max_len = 15, .required = true, .positional = 1},
-        {.kwd = "CFGTYPE", .prompt = "Type", .type = cl::Type::Special,
-         .specials = {"*LIN", "*NWI", "*NWS"}, .required = true, .positional = 2},
-    },
+    .params =
+        {
+            {.kwd = "CFGOBJ",
+             .prompt = "Configuration object",
+             .type = cl::Type::Name,
+             .max_len = 15,
+             .required = true,
+             .positional = 1},
+            {.kwd = "CFGTYPE",
+             .prompt = "Type",
+             .type = cl::Type::Special,
+             .specials = {"*LIN", "*NWI", "*NWS"},
+             .required = true,
+             .positional = 2},
+        },
 };
 
 Status run(cl::Invocation& inv) {
@@ -29,4 +38,6 @@ Status run(cl::Invocation& inv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return cl::run_main(kDef, run, argc, argv); }
+int main(int argc, char** argv) {
+    return cl::run_main(kDef, run, argc, argv);
+}

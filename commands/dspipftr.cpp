@@ -17,7 +17,7 @@ const cl::CommandDef kDef{
     .title = "Display IP Filter",
     .authority = cl::Authority::IoSysCfg,
     .params = {
-        {.kwd = "LIND", .prompt = "Line description", .type = cl::Type::Name, .max_len = 10,
+        {.kwd = "LIND", .prompt = "Line description", .type = cl::Type::Name, .max_len = 15,
          .specials = {"*ALL"}, .dft = "*ALL", .positional = 1,
          .help = "The line whose rules to show, or *ALL"},
     },
@@ -33,6 +33,10 @@ Status run(cl::Invocation& inv) {
     auto st = store->read();
     if (!st.ok()) {
         return st.failure();
+    }
+    if (!rules::state_is_live(*st)) {
+        inv.diagnostic(msg("NFT0123", rules::state_path()));
+        *st = rules::State{};
     }
     if (!line.empty() && st->line(line) == nullptr) {
         return fail("NFT0111", line);

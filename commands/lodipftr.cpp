@@ -16,7 +16,7 @@ const cl::CommandDef kDef{
         {.kwd = "OPTION", .prompt = "Option", .type = cl::Type::Special,
          .specials = {"*LOAD", "*UNLOAD"}, .required = true, .positional = 1,
          .help = "*LOAD activates the rules, *UNLOAD removes them"},
-        {.kwd = "LIND", .prompt = "Line description", .type = cl::Type::Name, .max_len = 10,
+        {.kwd = "LIND", .prompt = "Line description", .type = cl::Type::Name, .max_len = 15,
          .specials = {"*ALL"}, .required = true, .positional = 2,
          .help = "The line the rules are loaded on or unloaded from, or *ALL"},
         {.kwd = "STMF", .prompt = "Stream file", .type = cl::Type::Path, .max_len = 1024,

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "core/cl/command.hpp"
 #include "daemon/trace/decoder.hpp"
@@ -25,33 +26,69 @@ const cl::CommandDef kDef{
     .name = "PRTCMNTRC",
     .title = "Print Communications Trace",
     .authority = cl::Authority::Service,
-    .params = {
-        {.kwd = "CFGOBJ", .prompt = "Configuration object", .type = cl::Type::Name,
-         .max_len = 15, .required = true, .positional = 1},
-        {.kwd = "CFGTYPE", .prompt = "Type", .type = cl::Type::Special,
-         .specials = {"*LIN", "*NWI", "*NWS"}, .required = true, .positional = 2},
-        {.kwd = "OUTPUT", .prompt = "Output", .type = cl::Type::Special,
-         .specials = {"*PRINT", "*STMF", "*JSON"}, .dft = "*PRINT",
-         .help = "*PRINT: the terminal; *STMF: the stream file TOSTMF; *JSON: one JSON document"},
-        {.kwd = "TOSTMF", .prompt = "To stream file", .type = cl::Type::Path, .max_len = 1024},
-        {.kwd = "STMFOPT", .prompt = "Stream file option", .type = cl::Type::Special,
-         .specials = {"*NONE", "*REPLACE"}, .dft = "*NONE",
-         .help = "*NONE refuses to overwrite TOSTMF or PCAP"},
-        {.kwd = "PCAP", .prompt = "Also write pcap file", .type = cl::Type::Path, .max_len = 1024,
-         .help = "The selected records as a pcap file for Wireshark (also --pcap FILE)"},
-        {.kwd = "FMTTCP", .prompt = "Format TCP/IP data", .type = cl::Type::Special,
-         .specials = {"*YES", "*NO", "*LINTYPE"}, .dft = "*YES"},
-        {.kwd = "TCPIPADR", .prompt = "Format TCP/IP data by address",
-         .elements = {{.prompt = "Address 1", .type = cl::Type::Addr, .specials = {"*ALL"},
-                       .dft = "*ALL"},
-                      {.prompt = "Address 2", .type = cl::Type::Addr, .specials = {"*ALL"},
-                       .dft = "*ALL"}},
-         .help = "One address: traffic to or from it; two: only between them"},
-        {.kwd = "SLTPORT", .prompt = "IP port number", .type = cl::Type::Int, .min = 1,
-         .max = 65535, .specials = {"*ALL"}, .dft = "*ALL"},
-        {.kwd = "FMTBCD", .prompt = "Format broadcast data", .type = cl::Type::Special,
-         .specials = {"*YES", "*NO"}, .dft = "*YES", .help = "*NO leaves out broadcasts and ARP"},
-    },
+    .params =
+        {
+            {.kwd = "CFGOBJ",
+             .prompt = "Configuration object",
+             .type = cl::Type::Name,
+             .max_len = 15,
+             .required = true,
+             .positional = 1},
+            {.kwd = "CFGTYPE",
+             .prompt = "Type",
+             .type = cl::Type::Special,
+             .specials = {"*LIN", "*NWI", "*NWS"},
+             .required = true,
+             .positional = 2},
+            {.kwd = "OUTPUT",
+             .prompt = "Output",
+             .type = cl::Type::Special,
+             .specials = {"*PRINT", "*STMF", "*JSON"},
+             .dft = "*PRINT",
+             .help =
+                 "*PRINT: the terminal; *STMF: the stream file TOSTMF; *JSON: one JSON document"},
+            {.kwd = "TOSTMF", .prompt = "To stream file", .type = cl::Type::Path, .max_len = 1024},
+            {.kwd = "STMFOPT",
+             .prompt = "Stream file option",
+             .type = cl::Type::Special,
+             .specials = {"*NONE", "*REPLACE"},
+             .dft = "*NONE",
+             .help = "*NONE refuses to overwrite TOSTMF or PCAP"},
+            {.kwd = "PCAP",
+             .prompt = "Also write pcap file",
+             .type = cl::Type::Path,
+             .max_len = 1024,
+             .help = "The selected records as a pcap file for Wireshark (also --pcap FILE)"},
+            {.kwd = "FMTTCP",
+             .prompt = "Format TCP/IP data",
+             .type = cl::Type::Special,
+             .specials = {"*YES", "*NO", "*LINTYPE"},
+             .dft = "*YES"},
+            {.kwd = "TCPIPADR",
+             .prompt = "Format TCP/IP data by address",
+             .elements = {{.prompt = "Address 1",
+                           .type = cl::Type::Addr,
+                           .specials = {"*ALL"},
+                           .dft = "*ALL"},
+                          {.prompt = "Address 2",
+                           .type = cl::Type::Addr,
+                           .specials = {"*ALL"},
+                           .dft = "*ALL"}},
+             .help = "One address: traffic to or from it; two: only between them"},
+            {.kwd = "SLTPORT",
+             .prompt = "IP port number",
+             .type = cl::Type::Int,
+             .min = 1,
+             .max = 65535,
+             .specials = {"*ALL"},
+             .dft = "*ALL"},
+            {.kwd = "FMTBCD",
+             .prompt = "Format broadcast data",
+             .type = cl::Type::Special,
+             .specials = {"*YES", "*NO"},
+             .dft = "*YES",
+             .help = "*NO leaves out broadcasts and ARP"},
+        },
     .display = true,
 };
 
@@ -77,42 +114,78 @@ Selection selection_of(const cl::Invocation& inv) {
     return s;
 }
 
-// Write a whole file or nothing: a temporary beside it, renamed over it.
-Status write_file(const std::string& path, ByteView data, bool replace) {
-    std::error_code ec;
-    if (!replace && std::filesystem::exists(path, ec)) {
-        return fail("TRC001E", path);
-    }
-    std::string tmp = path + ".tmp" + std::to_string(::getpid());
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-    if (fd < 0) {
-        return fail(msg("QVP0005", path).with_errno(errno));
-    }
-    size_t done = 0;
-    while (done < data.size()) {
-        ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
+// An output that is complete or absent: stdout, or a stream file written
+// to a temporary beside it and renamed over it at the end. Records are
+// written as they are formatted, so a 64M trace never sits in memory as text.
+class Output {
+public:
+    static Result<Output> open(const std::string& path, bool replace) {
+        Output o;
+        if (path.empty()) {
+            o.f_ = stdout;
+            return o;
         }
-        if (n <= 0) {
-            int e = errno;
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            return fail(msg("QVP0005", path).with_errno(e));
+        std::error_code ec;
+        if (!replace && std::filesystem::exists(path, ec)) {
+            return fail("TRC001E", path);
         }
-        done += static_cast<size_t>(n);
+        o.path_ = path;
+        o.tmp_ = path + ".tmp" + std::to_string(::getpid());
+        o.f_ = std::fopen(o.tmp_.c_str(), "wbe");
+        if (o.f_ == nullptr) {
+            return fail(msg("QVP0005", path).with_errno(errno));
+        }
+        return o;
     }
-    if (::fsync(fd) != 0 || ::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
-        int e = errno;
-        ::unlink(tmp.c_str());
-        return fail(msg("QVP0005", path).with_errno(e));
+    Output(Output&& o) noexcept : f_(o.f_), path_(std::move(o.path_)), tmp_(std::move(o.tmp_)) {
+        o.f_ = nullptr;
     }
-    return {};
-}
+    Output& operator=(Output&&) = delete;
+    ~Output() {
+        if (f_ != nullptr && f_ != stdout) {
+            std::fclose(f_);
+            ::unlink(tmp_.c_str());
+        }
+    }
+
+    void write(std::string_view s) {
+        ok_ = ok_ && std::fwrite(s.data(), 1, s.size(), f_) == s.size();
+    }
+    void write(ByteView b) { ok_ = ok_ && std::fwrite(b.data(), 1, b.size(), f_) == b.size(); }
+
+    Status commit() {
+        if (f_ == stdout) {
+            std::fflush(stdout);
+            return {};
+        }
+        int e = 0;
+        if (!ok_ || std::fflush(f_) != 0 || ::fsync(::fileno(f_)) != 0) {
+            e = errno;
+        }
+        if (std::fclose(f_) != 0 && e == 0) {
+            e = errno;
+        }
+        f_ = nullptr;
+        if (e == 0 && ::rename(tmp_.c_str(), path_.c_str()) != 0) {
+            e = errno;
+        }
+        if (e != 0) {
+            ::unlink(tmp_.c_str());
+            return fail(msg("QVP0005", path_).with_errno(e));
+        }
+        return {};
+    }
+
+private:
+    Output() = default;
+    std::FILE* f_ = nullptr;
+    std::string path_, tmp_;
+    bool ok_ = true;
+};
 
 Status run(cl::Invocation& inv) {
-    bool to_stmf = inv.is("OUTPUT", "*STMF");
-    if (to_stmf && inv.str("TOSTMF").empty()) {
+    bool to_stmf = inv.is("OUTPUT", "*STMF") || (inv.json() && !inv.str("TOSTMF").empty());
+    if (inv.is("OUTPUT", "*STMF") && inv.str("TOSTMF").empty()) {
         return fail("TRC001F");
     }
     bool replace = inv.is("STMFOPT", "*REPLACE");
@@ -125,11 +198,22 @@ Status run(cl::Invocation& inv) {
     const LinkType link = trace.header().link;
     const std::string pcap_path = inv.str("PCAP");
 
-    std::string text;
-    nlohmann::json frames = nlohmann::json::array();
-    ByteWriter pcap(pcap_file_header(link));
-    if (!inv.json()) {
-        text = header_text(trace.info(), trace.header(), opt) + column_heading();
+    QVPN_ASSIGN(Output out, Output::open(to_stmf ? inv.str("TOSTMF") : "", replace));
+    std::optional<Output> pcap;
+    if (!pcap_path.empty()) {
+        QVPN_ASSIGN(Output p, Output::open(pcap_path, replace));
+        pcap.emplace(std::move(p));
+        pcap->write(ByteView(pcap_file_header(link)));
+    }
+    if (inv.json()) {
+        // One JSON object: the trace description, then the frames as they come.
+        nlohmann::json head = header_json(trace.info(), trace.header());
+        head["selection"] = opt.selection.to_cl();
+        std::string h = head.dump();
+        h.pop_back();
+        out.write(h + ",\"frames\":[");
+    } else {
+        out.write(header_text(trace.info(), trace.header(), opt) + column_heading());
     }
     size_t number = 0, printed = 0;
     for (const FrameRecord& rec : trace.records()) {
@@ -140,35 +224,27 @@ Status run(cl::Invocation& inv) {
         }
         ++printed;
         if (inv.json()) {
-            frames.push_back(frame_json(number, rec, f, opt.format_tcp));
+            out.write((printed > 1 ? ",\n" : "\n") +
+                      frame_json(number, rec, f, opt.format_tcp).dump());
         } else {
-            text += frame_text(number, rec, f, opt);
+            out.write(frame_text(number, rec, f, opt));
         }
-        if (!pcap_path.empty()) {
-            append_pcap_record(pcap, rec);
+        if (pcap) {
+            ByteWriter w;
+            append_pcap_record(w, rec);
+            pcap->write(ByteView(w.data()));
         }
     }
-
-    std::string where = "*PRINT";
     if (inv.json()) {
-        nlohmann::json doc = header_json(trace.info(), trace.header());
-        doc["selection"] = opt.selection.to_cl();
-        doc["records_total"] = number;
-        doc["records_selected"] = printed;
-        doc["frames"] = std::move(frames);
-        text = doc.dump(2) + "\n";
-        where = "*JSON";
+        out.write("],\"records_total\":" + std::to_string(number) +
+                  ",\"records_selected\":" + std::to_string(printed) + "}\n");
     }
-    if (!pcap_path.empty()) {
-        QVPN_TRY(write_file(pcap_path, pcap.data(), replace));
+    if (pcap) {
+        QVPN_TRY(pcap->commit());
     }
-    if (to_stmf) {
-        QVPN_TRY(write_file(inv.str("TOSTMF"), as_view(text), replace));
-        where = inv.str("TOSTMF");
-    } else {
-        std::fwrite(text.data(), 1, text.size(), stdout);
-    }
+    QVPN_TRY(out.commit());
     if (!inv.json()) {
+        std::string where = to_stmf ? inv.str("TOSTMF") : std::string("*PRINT");
         inv.complete(msg("TRC0004", printed, number, trace.info().cfgobj, to_cl(type), where));
     }
     return {};
@@ -176,4 +252,6 @@ Status run(cl::Invocation& inv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return cl::run_main(kDef, run, argc, argv); }
+int main(int argc, char** argv) {
+    return cl::run_main(kDef, run, argc, argv);
+}

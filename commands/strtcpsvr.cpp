@@ -28,7 +28,14 @@ constexpr auto kReadyTimeout = std::chrono::seconds(30);
 Status run(cl::Invocation& inv) {
     QVPN_TRY(cmd::vpn_only(inv));
     QVPN_TRY(paths::ensure());
-    if (auto pid = cmd::running_vman()) {
+    // A QTOVMAN that was killed may hold its lock a moment longer while its
+    // threads end (its main thread already a zombie): wait for that.
+    auto pid = cmd::running_vman();
+    for (int i = 0; i < 100 && pid && !cmd::process_alive(*pid); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        pid = cmd::running_vman();
+    }
+    if (pid) {
         return fail("VMN0003", *pid);
     }
     std::string exe = paths::libexec_dir() + "/QTOVMAN";

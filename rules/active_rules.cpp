@@ -30,9 +30,39 @@ bool contains(const Match& m, const DataEndpoints& ep) {
     return port_ok(m.sport, ep.local_port) && port_ok(m.dport, ep.remote_port);
 }
 
+std::vector<std::pair<IpRange, IpRange>> PolicyFilter::scopes() const {
+    std::vector<int> families;
+    if (match.family != 0) {
+        families = {match.family};
+    } else {
+        families = {4, 6};
+    }
+    std::vector<std::pair<IpRange, IpRange>> out;
+    for (int fam : families) {
+        auto side = [fam](const AddrSet& s) {
+            return s.all ? std::vector<IpRange>{IpRange::any(fam)} : s.ranges;
+        };
+        for (const auto& l : side(match.src)) {
+            for (const auto& r : side(match.dst)) {
+                out.emplace_back(l, r);
+            }
+        }
+    }
+    return out;
+}
+
 Result<ActiveRules> ActiveRules::load() {
     QVPN_ASSIGN(auto store, Store::open(state_path(), false));
     QVPN_ASSIGN(State st, store.read());
+    if (!state_is_live(st)) {
+        ActiveRules ar;
+        ar.stale_ = true;
+        return ar;
+    }
+    return from_state(st);
+}
+
+ActiveRules ActiveRules::from_state(const State& st) {
     ActiveRules ar;
     // Rank connection definitions across lines in evaluation order; the
     // loader guarantees (TCP5B28) that every line agrees on it.

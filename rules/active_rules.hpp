@@ -41,6 +41,11 @@ struct PolicyFilter {
     Match match;              // outbound: local -> remote
     Fragments fragments = Fragments::None;
     bool journal = false;     // JRN = FULL
+
+    // The (local, remote) address ranges the filter covers: the cross
+    // product of its source and destination ranges, `*` as the whole address
+    // space of the other side's version (of both versions when both are *).
+    std::vector<std::pair<IpRange, IpRange>> scopes() const;
 };
 
 // The data endpoints of a connection, as the connection manager will
@@ -51,13 +56,21 @@ struct DataEndpoints {
     int local_port = 0, remote_port = 0;
 };
 
+struct State;
+
 class ActiveRules {
 public:
     // Read $QVPN_ROOT/ipfilter.db. No state file means no rules (not an
     // error); a state that cannot be read fails with NFT0120.
     static Result<ActiveRules> load();
+    // The same from a state already read, without asking the kernel.
+    static ActiveRules from_state(const State& st);
 
     bool empty() const { return lines_.empty(); }
+    // The state records rules, but table inet qvpn in the kernel is not the
+    // one it recorded (a reboot, or the table deleted by hand): nothing is
+    // active, so this object holds no lines and no policy filters.
+    bool stale() const { return stale_; }
     // Lines with active rules.
     const std::vector<std::string>& lines() const { return lines_; }
 
@@ -74,6 +87,7 @@ public:
     std::vector<std::string> connections() const;
 
 private:
+    bool stale_ = false;
     std::vector<std::string> lines_;
     std::vector<PolicyFilter> filters_;
 };

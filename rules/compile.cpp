@@ -7,6 +7,8 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "core/base/text.hpp"
+
 namespace qvpn::rules {
 
 namespace {
@@ -219,11 +221,45 @@ std::string num_text(uint32_t lo, uint32_t hi) {
     return lo == hi ? std::to_string(lo) : std::to_string(lo) + "-" + std::to_string(hi);
 }
 
+// The prefix length when [from, to] is exactly one prefix: from and to
+// differ in trailing bits only, all zero in from and all one in to.
+std::optional<int> prefix_length(const IpRange& r) {
+    size_t n = r.from.size();
+    const uint8_t* a = r.from.data();
+    const uint8_t* b = r.to.data();
+    size_t i = 0;
+    while (i < n && a[i] == b[i]) {
+        ++i;
+    }
+    int len = int(i) * 8;
+    if (i < n) {
+        uint8_t x = a[i] ^ b[i];
+        // x must be 0...01...1, with those bits clear in a
+        if ((x & (x + 1)) != 0 || (a[i] & x) != 0) {
+            return std::nullopt;
+        }
+        int ones = 0;
+        for (uint8_t v = x; v != 0; v >>= 1) {
+            ++ones;
+        }
+        len += 8 - ones;
+        for (size_t j = i + 1; j < n; ++j) {
+            if (a[j] != 0x00 || b[j] != 0xff) {
+                return std::nullopt;
+            }
+        }
+    }
+    return len;
+}
+
 std::string range_text(const IpRange& r) {
-    if (auto len = r.prefix_len(); len && (*len == 32 || *len == 128)) {
+    if (r.from == r.to) {
         return r.from.to_string();
     }
-    return r.to_string();
+    if (auto len = prefix_length(r)) {
+        return r.from.to_string() + "/" + std::to_string(*len);
+    }
+    return r.from.to_string() + "-" + r.to.to_string();
 }
 
 const char* field_expr(Field f, int family) {
@@ -359,8 +395,11 @@ private:
                 if (plan.entries.empty()) {
                     continue;
                 }
-                std::string name = prefix() + "S" + std::to_string(index) + (inbound ? "_i" : "_o") +
-                                   (c == 1 ? "_f" : c == 2 ? "_l" : "");
+                std::string name = prefix() + "S" + std::to_string(index) +
+                                   (inbound ? "_i" : "_o") +
+                                   (c == 1   ? "_f"
+                                    : c == 2 ? "_l"
+                                             : "");
                 set_chain_[{index, d, c}] = name;
                 render_chain(name, plan, inbound);
             }
@@ -550,7 +589,8 @@ void hook_chain(std::string& o, const std::vector<LinePlan>& lines, bool in) {
     std::string vmap;
     for (const auto& lp : lines) {
         if (!lp.ppp || lp.interface.find('*') == std::string::npos) {
-            vmap += (vmap.empty() ? "" : ", ") + ("\"" + lp.interface + "\" : jump " + lp.chain + sfx);
+            vmap +=
+                (vmap.empty() ? "" : ", ") + ("\"" + lp.interface + "\" : jump " + lp.chain + sfx);
         }
     }
     if (!vmap.empty()) {
@@ -558,7 +598,8 @@ void hook_chain(std::string& o, const std::vector<LinePlan>& lines, bool in) {
     }
     for (const auto& lp : lines) {
         if (lp.ppp && lp.interface.find('*') != std::string::npos) {
-            o += std::string("  ") + dev + " \"" + lp.interface + "\" jump " + lp.chain + sfx + "\n";
+            o +=
+                std::string("  ") + dev + " \"" + lp.interface + "\" jump " + lp.chain + sfx + "\n";
         }
     }
     o += "}\n";
@@ -668,12 +709,16 @@ CompiledUnit compile_unit(const Document& doc, const std::vector<LineBinding>& l
 }
 
 bool speaks_about_ike(const Filter& f) {
-    const Match& m = f.match;
-    if (m.proto.all || !m.proto.contains(kProtoUdp)) {
+    // Written for IKE: UDP (or any protocol) with a port selector "= 500".
+    // Ranges and comparisons that happen to include 500 are not.
+    if (f.match.proto.all || !f.match.proto.contains(kProtoUdp)) {
         return false;
     }
-    return (!m.sport.all && m.sport.contains(kIkePort)) ||
-           (!m.dport.all && m.dport.contains(kIkePort));
+    auto is_ike = [](const Spec& s) {
+        long long v = 0;
+        return s.op == "=" && parse_int(s.value, v) && v == kIkePort;
+    };
+    return is_ike(f.sport) || is_ike(f.dport);
 }
 
 bool speaks_about_ipsec(const Filter& f) {
@@ -681,8 +726,11 @@ bool speaks_about_ipsec(const Filter& f) {
     return !m.proto.all && (m.proto.contains(kProtoEsp) || m.proto.contains(kProtoAh));
 }
 
+std::string table_id_chain(const std::string& table_id) { return "qvpn_id_" + table_id; }
+
 std::string compose_table(const std::vector<std::string>& bodies,
-                          const std::vector<LinePlan>& lines, const Implicit& implicit) {
+                          const std::vector<LinePlan>& lines, const Implicit& implicit,
+                          const std::string& table_id) {
     // Creating the table first makes the delete valid when it did not exist;
     // the whole script is one nftables transaction.
     std::string o = "table inet qvpn {}\ndelete table inet qvpn\n";
@@ -695,6 +743,9 @@ std::string compose_table(const std::vector<std::string>& bodies,
     }
     o.reserve(size + 4096 + lines.size() * 2048);
     o += "table inet qvpn {\n";
+    if (!table_id.empty()) {
+        o += "chain " + table_id_chain(table_id) + " {\n}\n";
+    }
     for (const auto& b : bodies) {
         o += b;
     }

@@ -143,15 +143,20 @@ struct Implicit {
     bool ipsec = false;   // ESP and AH permitted on every ruled line
 };
 
-// Does the filter speak about UDP port 500 / about ESP or AH? (Implicit
-// IKE and IPsec are off once any active rule does.)
+// Does the filter speak about IKE (UDP with SRCPORT or DSTPORT = 500) / about
+// ESP or AH (PROTOCOL ESP, AH or their numbers)? Implicit IKE and IPsec are
+// off once any active rule does.
 bool speaks_about_ike(const Filter& f);
 bool speaks_about_ipsec(const Filter& f);
 
 // The nft script that replaces table inet qvpn by the given units and
-// lines in one transaction; with no lines it removes the table.
+// lines in one transaction; with no lines it removes the table. `table_id`
+// names an empty marker chain (table_id_chain) by which the state knows the
+// table in the kernel is the one it recorded.
 std::string compose_table(const std::vector<std::string>& bodies,
-                          const std::vector<LinePlan>& lines, const Implicit& implicit);
+                          const std::vector<LinePlan>& lines, const Implicit& implicit,
+                          const std::string& table_id = "");
+std::string table_id_chain(const std::string& table_id);
 
 // The NFLOG prefix of a journaled rule: "QF <unit> <rule> <P|D|I> <I|O>".
 std::string log_prefix(int unit, int rule, char action, bool inbound);

@@ -151,8 +151,9 @@ json display_json(const State& st, const Counters& c, const JobStatus& job,
         const StoredUnit* u = st.unit(l.plan.unit);
         json implicit = json::object();
         for (const char* what : {"ike", "ipsec", "nd", "deny"}) {
-            json dirs = {{"in", counter_json(get(c.lines, {l.plan.chain, true, std::string(what)}))},
-                         {"out", counter_json(get(c.lines, {l.plan.chain, false, std::string(what)}))}};
+            json dirs = {
+                {"in", counter_json(get(c.lines, {l.plan.chain, true, std::string(what)}))},
+                {"out", counter_json(get(c.lines, {l.plan.chain, false, std::string(what)}))}};
             implicit[what] = dirs;
         }
         json rules = json::array();
@@ -216,7 +217,8 @@ std::string display_text(const json& j) {
     auto pk = [](const json& c) { return c.value("packets", uint64_t(0)); };
     for (const auto& l : j["lines"]) {
         std::snprintf(buf, sizeof buf, "Line . . . . . . . . . :   %s (interface %s)\n",
-                      l["line"].get<std::string>().c_str(), l["interface"].get<std::string>().c_str());
+                      l["line"].get<std::string>().c_str(),
+                      l["interface"].get<std::string>().c_str());
         o += buf;
         std::string file = l["file"].get<std::string>();
         if (l["incvpn"].get<bool>()) {
@@ -231,13 +233,13 @@ std::string display_text(const json& j) {
         }
         o += "Sets . . . . . . . . . :   " + sets + "\n";
         const json& im = l["implicit"];
-        std::snprintf(buf, sizeof buf,
-                      "Implicit permits . . . :   IKE %llu/%llu  IPsec %llu/%llu  ND %llu/%llu "
-                      "(packets in/out)\n",
-                      (unsigned long long)pk(im["ike"]["in"]), (unsigned long long)pk(im["ike"]["out"]),
-                      (unsigned long long)pk(im["ipsec"]["in"]),
-                      (unsigned long long)pk(im["ipsec"]["out"]),
-                      (unsigned long long)pk(im["nd"]["in"]), (unsigned long long)pk(im["nd"]["out"]));
+        std::snprintf(
+            buf, sizeof buf,
+            "Implicit permits . . . :   IKE %llu/%llu  IPsec %llu/%llu  ND %llu/%llu "
+            "(packets in/out)\n",
+            (unsigned long long)pk(im["ike"]["in"]), (unsigned long long)pk(im["ike"]["out"]),
+            (unsigned long long)pk(im["ipsec"]["in"]), (unsigned long long)pk(im["ipsec"]["out"]),
+            (unsigned long long)pk(im["nd"]["in"]), (unsigned long long)pk(im["nd"]["out"]));
         o += buf;
         o += "   Rule  Set              Action  Direction  Packets in  Packets out  Selectors\n";
         for (const auto& r : l["rules"]) {
@@ -257,14 +259,15 @@ std::string display_text(const json& j) {
                 o += buf;
             }
         }
-        std::snprintf(buf, sizeof buf, "  Default deny                                %10llu  %11llu\n\n",
-                      (unsigned long long)pk(im["deny"]["in"]),
-                      (unsigned long long)pk(im["deny"]["out"]));
+        std::snprintf(
+            buf, sizeof buf, "  Default deny                                %10llu  %11llu\n\n",
+            (unsigned long long)pk(im["deny"]["in"]), (unsigned long long)pk(im["deny"]["out"]));
         o += buf;
     }
     const json& jj = j["journal_job"];
     if (jj["running"].get<bool>()) {
-        std::snprintf(buf, sizeof buf, "Journal job QTOIPFJRN . :   running, pid %d, NFLOG group %d\n",
+        std::snprintf(buf, sizeof buf,
+                      "Journal job QTOIPFJRN . :   running, pid %d, NFLOG group %d\n",
                       jj["pid"].get<int>(), jj["group"].get<int>());
     } else {
         std::snprintf(buf, sizeof buf, "Journal job QTOIPFJRN . :   not running\n");

@@ -144,13 +144,8 @@ GeneratedRules generate_rules(const VpnConfig& cfg, const std::vector<std::strin
         }
     };
 
-    std::vector<const policy::DynamicGroup*> groups;
-    for (const auto& g : cfg.groups) {
-        groups.push_back(&g);
-    }
-    std::sort(groups.begin(), groups.end(),
-              [](auto* a, auto* b) { return ci_less(a->name, b->name); });
-    for (const auto* g : groups) {
+    for (const auto& group : cfg.groups) {  // in group order
+        const auto* g = &group;
         if (g->policy_filter != policy::PolicyFilter::Generate) {
             continue;
         }

@@ -13,7 +13,8 @@
 //   set permit_other      PERMIT everything else, both directions
 // Each line the objects name (or every line for *ALL) gets
 //   FILTER_INTERFACE LINE = <line> SET = preipsec_..., policy_..., permit_other
-// with the groups in name order, then the manual connections in name order.
+// with the groups in group order (the order lookups try them), then the
+// manual connections in name order.
 #pragma once
 
 #include <string>

@@ -138,18 +138,31 @@ std::optional<PacketHeader> decode_packet(ByteView ip) {
     return h;
 }
 
-TfEntry action_entry(const LogPrefix& p, const PacketHeader& h, const std::string& line) {
-    TfEntry e = tf_entry("A", kJournalJob);
+journal::TfEntry action_entry(const LogPrefix& p, const PacketHeader& h, const std::string& line) {
+    journal::TfEntry e;
     e.line = line;
-    e.direction = p.inbound ? "I" : "O";
-    e.rule = p.rule;
-    e.action = p.action == 'P' ? "PERMIT" : p.action == 'D' ? "DENY" : "IPSEC";
-    e.protocol = h.protocol;
-    e.src = h.src;
-    e.dst = h.dst;
-    e.sport = h.sport;
-    e.dport = h.dport;
+    e.revt = "A";
+    e.pdir = p.inbound ? "I" : "O";
+    e.rnum = std::to_string(p.rule);
+    e.act = p.action == 'P' ? "PERMIT" : p.action == 'D' ? "DENY" : "IPSEC";
+    e.prot = std::to_string(h.protocol);
+    e.srca = h.src;
+    e.dsta = h.dst;
+    bool ports = h.protocol == 6 || h.protocol == 17 || h.protocol == 1 || h.protocol == 58;
+    e.srcp = ports ? std::to_string(h.sport) : "";
+    e.dstp = ports ? std::to_string(h.dport) : "";
     return e;
+}
+
+uint64_t journal_bytes() {
+    uint64_t total = 0;
+    std::string path = journal::db_path(journal::Journal::Qipfilter);
+    for (const char* sfx : {"", "-wal"}) {
+        std::error_code ec;
+        auto n = std::filesystem::file_size(path + sfx, ec);
+        total += ec ? 0 : n;
+    }
+    return total;
 }
 
 // --- bounding -----------------------------------------------------------------------------

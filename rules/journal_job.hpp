@@ -6,7 +6,8 @@
 // "QF <unit> <rule> <P|D|I> <I|O>" (see compile.hpp); the job decodes the
 // prefix and the IP header copy into one entry. Entries pass a token bucket
 // (QVPN_IPFJRN_RATE per second, bursts of QVPN_IPFJRN_BURST) and a bound on
-// the journal's size (QVPN_IPFJRN_MAX_MB); what does not pass is counted as
+// the journal's size on disk (QVPN_IPFJRN_MAX_MB), besides the journal's own
+// retention (oldest entries go first); what does not pass is counted as
 // dropped, as are packets the kernel could not queue to the job (gaps in
 // NFLOG's per-group sequence numbers). The counters are in
 // $QVPN_ROOT/run/QTOIPFJRN.status, which DSPIPFTR shows.
@@ -20,7 +21,7 @@
 #include "core/base/bytes.hpp"
 #include "core/base/clock.hpp"
 #include "core/base/result.hpp"
-#include "rules/tf_journal.hpp"
+#include "journal/journal.hpp"
 
 namespace qvpn::rules {
 
@@ -48,14 +49,19 @@ struct PacketHeader {
 // The IP header (and transport header, when present) of a packet copy.
 std::optional<PacketHeader> decode_packet(ByteView ip);
 
-// An action entry (TFREVT A) for a packet.
-TfEntry action_entry(const LogPrefix& p, const PacketHeader& h, const std::string& line);
+// An action entry (TFREVT A) for a packet. ICMP has no ports: TFSRCP and
+// TFDSTP carry its type and code.
+journal::TfEntry action_entry(const LogPrefix& p, const PacketHeader& h, const std::string& line);
+
+// Bytes the QIPFILTER journal occupies on disk (database and WAL).
+uint64_t journal_bytes();
 
 // --- bounding ------------------------------------------------------------------------
 
 class TokenBucket {
 public:
-    TokenBucket(double rate_per_s, double burst) : rate_(rate_per_s), burst_(burst), tokens_(burst) {}
+    TokenBucket(double rate_per_s, double burst)
+        : rate_(rate_per_s), burst_(burst), tokens_(burst) {}
     // Take one token at time `now`; false when the bucket is empty.
     bool take(SteadyTime now);
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -15,7 +16,10 @@
 #include <set>
 
 #include "core/base/paths.hpp"
+#include "core/base/bytes.hpp"
+#include "core/base/clock.hpp"
 #include "core/base/text.hpp"
+#include "journal/journal.hpp"
 #include "rules/compile.hpp"
 #include "rules/evaluate.hpp"
 #include "rules/generate.hpp"
@@ -24,7 +28,6 @@
 #include "rules/parser.hpp"
 #include "rules/session.hpp"
 #include "rules/store.hpp"
-#include "rules/tf_journal.hpp"
 #include "rules/vpn_config.hpp"
 
 namespace qvpn::rules {
@@ -172,12 +175,31 @@ Status run_sibling(const std::string& cmd, const std::string& param) {
     return {};
 }
 
-void journal(std::vector<TfEntry> entries, std::vector<Msg>& diags) {
-    auto j = TfJournal::open();
-    Status st = j.ok() ? (*j)->append(entries) : Status(j.failure());
-    if (!st.ok()) {
-        Msg m = st.error();
-        diags.push_back(m);  // the rules changed; only the journal entry is missing
+journal::TfEntry tf(std::string_view event, std::string line, std::string text) {
+    journal::TfEntry e;
+    e.revt = std::string(event);
+    e.line = std::move(line);
+    e.text = text.substr(0, 76);
+    return e;
+}
+
+// Load and unload events go to QIPFILTER under the command's name; the user
+// profile is the one who asked (through sudo, the invoking user).
+void journal(const char* program, const std::vector<journal::TfEntry>& entries,
+             std::vector<Msg>& diags) {
+    journal::Origin origin = journal::Origin::current(program, program);
+    const char* sudo = std::getenv("SUDO_USER");
+    if (sudo != nullptr && *sudo != '\0') {
+        origin.user_profile = to_upper(sudo);
+    }
+    auto w = journal::Writer::open(journal::Journal::Qipfilter, origin);
+    if (!w.ok()) {
+        diags.push_back(w.error());  // the rules changed; only the journal entry is missing
+        return;
+    }
+    auto r = (*w)->append_batch(entries);  // one transaction, one sync
+    if (!r.ok()) {
+        diags.push_back(r.error());
     }
 }
 
@@ -194,6 +216,7 @@ public:
         QVPN_ASSIGN(auto store, Store::open(state_path(), true));
         QVPN_TRY(store.begin());
         QVPN_ASSIGN(old_, store.read());
+        QVPN_TRY(forget_if_stale(store));
         QVPN_TRY(check_active_connections(replaced_lines(), "replaced"));
         QVPN_TRY(check_connection_order());
         QVPN_TRY(check_lockout());
@@ -203,7 +226,8 @@ public:
         for (const auto& t : targets_) {
             bindings.push_back({t.name, iface_[name_key(t.name)], t.ppp, t.sets});
         }
-        CompiledUnit cu = compile_unit(doc_, bindings, {.unit = unit, .nflog_group = nflog_group()});
+        CompiledUnit cu =
+            compile_unit(doc_, bindings, {.unit = unit, .nflog_group = nflog_group()});
 
         // The state after the load: remaining lines of other loads, then ours.
         StoredUnit su = new_unit(unit, cu.body);
@@ -226,9 +250,7 @@ public:
             QVPN_TRY(store.put_line(l));
         }
         QVPN_TRY(store.prune_units());
-        QVPN_ASSIGN(State next, store.read());
-
-        QVPN_TRY(activate(store, next));
+        QVPN_TRY(activate(store, next_state(std::move(su), std::move(rules), std::move(lines))));
         journal_load();
         size_t n = 0;
         for (const auto& f : doc_.filters) {
@@ -250,6 +272,7 @@ public:
         QVPN_ASSIGN(auto store, Store::open(state_path(), true));
         QVPN_TRY(store.begin());
         QVPN_ASSIGN(old_, store.read());
+        QVPN_TRY(forget_if_stale(store));
         bool all = opt_.line == "*ALL";
         if (!all && old_.line(opt_.line) == nullptr) {
             return fail("NFT0111", opt_.line);
@@ -271,14 +294,29 @@ public:
         QVPN_ASSIGN(State next, store.read());
         QVPN_TRY(activate(store, next));
 
-        TfEntry e = tf_entry(all ? "U*" : "U", "LODIPFTR");
-        e.line = all ? "*ALL" : opt_.line;
-        e.text = all ? "All packet rules unloaded" : "Packet rules unloaded from line " + opt_.line;
-        journal({e}, diags_);
+        journal("LODIPFTR",
+                {tf(all ? "U*" : "U", all ? "*ALL" : opt_.line,
+                    all ? "All packet rules unloaded"
+                        : "Packet rules unloaded from line " + opt_.line)},
+                diags_);
         return msg("NFT0002", all ? std::string("all lines") : "line " + opt_.line);
     }
 
 private:
+    // A record whose table is not in the kernel (after a reboot, or when the
+    // table was deleted by hand) describes nothing active: drop it.
+    Status forget_if_stale(Store& store) {
+        if (state_is_live(old_)) {
+            return {};
+        }
+        diags_.push_back(msg("NFT0123", state_path()));
+        for (const auto& l : old_.lines) {
+            QVPN_TRY(store.remove_line(l.plan.line));
+        }
+        old_ = State{};
+        return {};
+    }
+
     // --- reading -------------------------------------------------------------------
 
     Status read_rules() {
@@ -501,7 +539,7 @@ private:
             }
         }
         for (const auto& s : cfg_.states) {
-            if (s.active() && used.count(name_key(s.definition))) {
+            if (policy::is_active(s.state) && used.count(name_key(definition_of(s)))) {
                 return fail("NFT0110", what, s.name);
             }
         }
@@ -642,6 +680,32 @@ private:
 
     // --- writing ---------------------------------------------------------------------
 
+    // What the state holds once the load commits (as prune_units leaves it),
+    // built in memory rather than read back.
+    State next_state(StoredUnit su, std::vector<StoredRule> rules, std::vector<StoredLine> lines) {
+        State next;
+        std::set<int> used;
+        for (const auto& l : lines) {
+            used.insert(l.plan.unit);
+        }
+        for (auto& u : old_.units) {
+            if (used.count(u.id)) {
+                next.units.push_back(u);
+            }
+        }
+        for (auto& r : old_.rules) {
+            if (used.count(r.unit)) {
+                next.rules.push_back(r);
+            }
+        }
+        next.units.push_back(std::move(su));
+        for (auto& r : rules) {
+            next.rules.push_back(std::move(r));
+        }
+        next.lines = std::move(lines);
+        return next;
+    }
+
     StoredUnit new_unit(int id, const std::string& body) const {
         StoredUnit u;
         u.id = id;
@@ -708,7 +772,8 @@ private:
             auto [it, fresh] = seen_if.insert(l.plan.interface);
             if (!fresh) {
                 for (const auto& o : next.lines) {
-                    if (o.plan.interface == l.plan.interface && !iequals(o.plan.line, l.plan.line)) {
+                    if (o.plan.interface == l.plan.interface &&
+                        !iequals(o.plan.line, l.plan.line)) {
                         return fail("NFT0115", l.plan.line, l.plan.interface, o.plan.line);
                     }
                 }
@@ -718,7 +783,16 @@ private:
                 ipsec = ipsec || r->action == Action::Ipsec;
             }
         }
-        std::string script = compose_table(bodies, plans, Implicit{!ike_talk, ipsec && !esp_talk});
+        std::string id;
+        if (!plans.empty()) {
+            SystemRandom rnd;
+            Bytes b(8);
+            rnd.fill(b);
+            id = to_hex(b);
+        }
+        QVPN_TRY(store.set_table_id(id));
+        std::string script =
+            compose_table(bodies, plans, Implicit{!ike_talk, ipsec && !esp_talk}, id);
 
         bool started = false;
         if (journaled) {
@@ -764,27 +838,23 @@ private:
                 ipsec = ipsec || r->action == Action::Ipsec;
             }
         }
-        Status st = nft.run(compose_table(bodies, plans, Implicit{!ike_talk, ipsec && !esp_talk}));
+        Status st = nft.run(
+            compose_table(bodies, plans, Implicit{!ike_talk, ipsec && !esp_talk}, old_.table_id));
         if (!st.ok()) {
             diags_.push_back(msg("NFT0122", st.error().value(1)));
         }
     }
 
     void journal_load() {
-        std::vector<TfEntry> entries;
+        std::vector<journal::TfEntry> entries;
         std::string text = "Rules loaded from " + source_name();
         if (opt_.line == "*ALL") {
-            TfEntry e = tf_entry("L*", "LODIPFTR");
-            e.text = text;
-            entries.push_back(e);
+            entries.push_back(tf("L*", "", text));
         }
         for (const auto& t : targets_) {
-            TfEntry e = tf_entry("L", "LODIPFTR");
-            e.line = t.name;
-            e.text = text;
-            entries.push_back(e);
+            entries.push_back(tf("L", t.name, text));
         }
-        journal(std::move(entries), diags_);
+        journal("LODIPFTR", entries, diags_);
     }
 
     LoadOptions opt_;
@@ -835,11 +905,11 @@ Result<Msg> rmvtcptbl(Table t, std::vector<Msg>& diags) {
             }
         }
     }
-    TfEntry e = tf_entry("U*", "RMVTCPTBL");
-    e.line = "*ALL";
-    e.text = t == Table::All ? "RMVTCPTBL TBL(*ALL): all packet rules removed"
-                             : "RMVTCPTBL TBL(*IPFTR): all packet rules removed";
-    journal({e}, diags);
+    journal("RMVTCPTBL",
+            {tf("U*", "*ALL",
+                t == Table::All ? "RMVTCPTBL TBL(*ALL): all packet rules removed"
+                                : "RMVTCPTBL TBL(*IPFTR): all packet rules removed")},
+            diags);
 
     if (server) {
         Status st = run_sibling("STRTCPSVR", "SERVER(*VPN)");

@@ -47,7 +47,9 @@ struct NumSet {
     static NumSet any() { return {}; }
     static NumSet of(std::vector<std::pair<uint32_t, uint32_t>> r, uint32_t max);
     bool contains(uint32_t v) const;
-    bool is_single() const { return !all && ranges.size() == 1 && ranges[0].first == ranges[0].second; }
+    bool is_single() const {
+        return !all && ranges.size() == 1 && ranges[0].first == ranges[0].second;
+    }
     // Every value of `o` is in this set.
     bool covers(const NumSet& o) const;
     bool overlaps(const NumSet& o) const;

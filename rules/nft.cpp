@@ -55,7 +55,8 @@ Status Nft::run(const std::string& script) {
 
 Result<std::string> Nft::list_json() {
     if (ctx_ == nullptr) {
-        return fail("NFT0102", std::string("inet ") + kTable, "cannot create a libnftables context");
+        return fail("NFT0102", std::string("inet ") + kTable,
+                    "cannot create a libnftables context");
     }
     // Probe first: listing a missing table is an error we do not want to
     // confuse with a real failure.
@@ -81,6 +82,15 @@ Result<std::string> Nft::list_json() {
                     first_lines(nft_ctx_get_error_buffer(ctx_), 2));
     }
     return std::string(nft_ctx_get_output_buffer(ctx_));
+}
+
+bool Nft::has_chain(const std::string& chain) {
+    if (ctx_ == nullptr) {
+        return false;
+    }
+    nft_ctx_output_set_flags(ctx_, 0);
+    std::string cmd = "list chain inet " + std::string(kTable) + " " + chain;
+    return nft_run_cmd_from_buffer(ctx_, cmd.c_str()) == 0;
 }
 
 }  // namespace qvpn::rules

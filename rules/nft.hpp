@@ -23,6 +23,8 @@ public:
     // `list table inet qvpn` as libnftables JSON; "" when the table does not
     // exist.
     Result<std::string> list_json();
+    // Does table inet qvpn have this chain?
+    bool has_chain(const std::string& chain);
 
 private:
     nft_ctx* ctx_ = nullptr;

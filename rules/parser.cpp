@@ -615,7 +615,8 @@ Parsed parse_text(const std::string& name, std::string_view text, FileSource& fi
 
 Parsed parse_file(const std::string& path, FileSource& files) {
     std::string resolved = files.resolve(path, "");
-    auto text = resolved.empty() ? Result<std::string>(fail("QVP0004", path)) : files.read(resolved);
+    auto text =
+        resolved.empty() ? Result<std::string>(fail("QVP0004", path)) : files.read(resolved);
     if (!text.ok()) {
         Parsed p;
         p.doc.files.push_back(path);

@@ -7,6 +7,7 @@
 
 #include "core/base/paths.hpp"
 #include "core/base/text.hpp"
+#include "rules/nft.hpp"
 
 namespace qvpn::rules {
 
@@ -50,28 +51,6 @@ std::vector<const StoredRule*> State::line_rules(const StoredLine& l) const {
 // --- Match JSON -------------------------------------------------------------------
 
 namespace {
-
-json nums(const NumSet& s) {
-    if (s.all) {
-        return nullptr;
-    }
-    json a = json::array();
-    for (auto [lo, hi] : s.ranges) {
-        a.push_back({lo, hi});
-    }
-    return a;
-}
-
-json addrs(const AddrSet& s) {
-    if (s.all) {
-        return nullptr;
-    }
-    json a = json::array();
-    for (const auto& r : s.ranges) {
-        a.push_back({r.from.to_string(), r.to.to_string()});
-    }
-    return a;
-}
 
 bool read_nums(const json& j, uint32_t max, NumSet& out) {
     if (j.is_null()) {
@@ -119,12 +98,61 @@ bool read_addrs(const json& j, AddrSet& out) {
 
 }  // namespace
 
+// Written by hand: a load writes one per rule, and building nlohmann
+// objects for 10,000 rules costs more than the rest of the state write.
+namespace {
+
+void nums_json(std::string& o, const NumSet& s) {
+    if (s.all) {
+        o += "null";
+        return;
+    }
+    o += '[';
+    for (size_t i = 0; i < s.ranges.size(); ++i) {
+        o += i ? ",[" : "[";
+        o += std::to_string(s.ranges[i].first);
+        o += ',';
+        o += std::to_string(s.ranges[i].second);
+        o += ']';
+    }
+    o += ']';
+}
+
+void addrs_json(std::string& o, const AddrSet& s) {
+    if (s.all) {
+        o += "null";
+        return;
+    }
+    o += '[';
+    for (size_t i = 0; i < s.ranges.size(); ++i) {
+        o += i ? ",[\"" : "[\"";
+        o += s.ranges[i].from.to_string();
+        o += "\",\"";
+        o += s.ranges[i].to.to_string();
+        o += "\"]";
+    }
+    o += ']';
+}
+
+}  // namespace
+
 std::string match_to_json(const Match& m) {
-    json j = {{"family", m.family},       {"src", addrs(m.src)},   {"dst", addrs(m.dst)},
-              {"proto", nums(m.proto)},   {"starting", m.starting}, {"sport", nums(m.sport)},
-              {"dport", nums(m.dport)},   {"type", nums(m.icmp_type)},
-              {"code", nums(m.icmp_code)}};
-    return j.dump();
+    std::string o = "{\"family\":" + std::to_string(m.family) + ",\"src\":";
+    addrs_json(o, m.src);
+    o += ",\"dst\":";
+    addrs_json(o, m.dst);
+    o += ",\"proto\":";
+    nums_json(o, m.proto);
+    o += m.starting ? ",\"starting\":true,\"sport\":" : ",\"starting\":false,\"sport\":";
+    nums_json(o, m.sport);
+    o += ",\"dport\":";
+    nums_json(o, m.dport);
+    o += ",\"type\":";
+    nums_json(o, m.icmp_type);
+    o += ",\"code\":";
+    nums_json(o, m.icmp_code);
+    o += '}';
+    return o;
 }
 
 Result<Match> match_from_json(const std::string& text) {
@@ -300,6 +328,15 @@ Result<Store> Store::open(const std::string& path, bool create) {
     }
     Store s(db, path);
     sqlite3_busy_timeout(db, 30000);
+    // Room for a whole load in memory: nothing of an open transaction reaches
+    // the files before its commit, so a rollback leaves them as they were.
+    // WAL without a sync per commit: the kernel's nftables table does not
+    // survive a power failure either, and an application crash loses nothing
+    // committed.
+    QVPN_TRY(s.exec("PRAGMA cache_size = -131072"));
+    if (target != ":memory:") {
+        QVPN_TRY(s.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL"));
+    }
     if (create || !exists) {
         QVPN_TRY(s.exec(kSchema));  // IF NOT EXISTS: leaves an existing file untouched
     }
@@ -325,8 +362,30 @@ void Store::rollback() {
     }
 }
 
+bool state_is_live(const State& st) {
+    if (st.empty()) {
+        return true;
+    }
+    Nft nft;
+    return !st.table_id.empty() && nft.has_chain(table_id_chain(st.table_id));
+}
+
+Status Store::set_table_id(const std::string& id) {
+    Stmt u(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES('table_id', ?1)");
+    if (!u.ok() || u.bind(1, id).step() != SQLITE_DONE) {
+        return fail(error("recording the table"));
+    }
+    return {};
+}
+
 Result<State> Store::read() {
     State st;
+    {
+        Stmt q(db_, "SELECT value FROM meta WHERE key = 'table_id'");
+        if (q.ok() && q.step() == SQLITE_ROW) {
+            st.table_id = q.text(0);
+        }
+    }
     {
         Stmt q(db_, "SELECT id, file, files, incvpn, loaded_at, body, ike_talk, ipsec_talk, "
                     "nflog_group FROM unit ORDER BY id");

@@ -1,5 +1,6 @@
-// The active-rules state: $QVPN_ROOT/ipfilter.db (SQLite, rollback
-// journal, so a rolled-back transaction leaves the file byte-identical).
+// The active-rules state: $QVPN_ROOT/ipfilter.db (SQLite in WAL mode, with
+// a cache large enough that an open transaction writes nothing before its
+// commit: a rolled-back load leaves the database and its WAL byte-identical).
 //
 //   unit   one LODIPFTR load: file, load time, the nft body of its chains
 //   line   each line with active rules: interface, the unit it came from,
@@ -59,6 +60,7 @@ struct StoredLine {
 };
 
 struct State {
+    std::string table_id;  // marker of the nft table this state describes
     std::vector<StoredUnit> units;
     std::vector<StoredLine> lines;
     std::vector<StoredRule> rules;  // ordered by unit, number
@@ -70,6 +72,11 @@ struct State {
     // order).
     std::vector<const StoredRule*> line_rules(const StoredLine& l) const;
 };
+
+// Is the state's table in the kernel (its marker chain present)? An empty
+// state is always live. After a reboot, or when something deleted or
+// replaced table inet qvpn, the recorded rules are not active.
+bool state_is_live(const State& st);
 
 // Match <-> JSON (the normalized selectors of a rule).
 std::string match_to_json(const Match& m);
@@ -95,6 +102,7 @@ public:
     void rollback();
 
     Result<int> next_unit_id();
+    Status set_table_id(const std::string& id);
     Status add_unit(const StoredUnit& u, const std::vector<StoredRule>& rules);
     Status put_line(const StoredLine& l);
     Status remove_line(std::string_view name);

@@ -189,7 +189,9 @@ ParamDef protocol_param(std::string kwd, Form f) {
 }
 
 bool keep(const Invocation& inv, std::string_view kwd) {
-    return !inv.specified(kwd) || inv.is(kwd, "*SAME");
+    // Change commands default to *SAME; a parameter without a default that
+    // was not given has no value, and leaves its field alone too.
+    return inv.is(kwd, "*SAME") || inv.get(kwd).empty();
 }
 
 bool yes(const Invocation& inv, std::string_view kwd) { return inv.is(kwd, "*YES"); }

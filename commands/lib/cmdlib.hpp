@@ -55,7 +55,8 @@ ParamDef port_param(std::string kwd, std::string prompt, Form f);
 ParamDef protocol_param(std::string kwd, Form f);
 
 // --- reading values ---
-// True when a change command leaves the parameter as it is.
+// True when the parameter leaves its field as it is: *SAME (the default of
+// change commands), or no value at all (a parameter without default).
 bool keep(const Invocation& inv, std::string_view kwd);
 bool yes(const Invocation& inv, std::string_view kwd);
 template <class T>

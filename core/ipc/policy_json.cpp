@@ -149,7 +149,8 @@ json policy_to_json(const ConnectionPolicy& p) {
           {"lines", g.lines}, {"journaling", cl(g.journaling)},
           {"populate_from_packet", g.populate_from_packet}, {"l2tp", g.l2tp},
           {"local_nat_pool", g.local_nat_pool}, {"remote_nat_pool", g.remote_nat_pool},
-          {"remote_key_servers", rks}, {"text", g.text}}},
+          {"key_policies", g.key_policies}, {"remote_key_servers", rks},
+          {"position", g.position}, {"from_wizard", g.from_wizard}, {"text", g.text}}},
         {"key",
          {{"name", k.name}, {"remote", identity(k.remote)}, {"auth", cl(k.auth)},
           {"psk", to_hex(k.psk.view())}, {"has_psk", k.has_psk}, {"cert_label", k.cert_label},
@@ -216,6 +217,9 @@ Result<ConnectionPolicy> policy_from_json(const json& j) {
     } else {
         g.bad("remote_key_servers");
     }
+    p.group.key_policies = g.strs("key_policies");
+    p.group.position = g.num("position");
+    p.group.from_wizard = g.flag("from_wizard");
     p.group.text = g.str("text");
 
     Reader k(top.sub("key"), "key");

@@ -696,6 +696,22 @@ Result<ConfigDocument> parse_config(std::string_view xml) {
     QVPN_TRY(re.children({"keyProtection", "attributes", "defaults", "line", "certificate",
                           "keyPolicy", "dataPolicy", "group", "manualConnection"}));
 
+    // The schema's order: settings, lines, certificates, key policies, data
+    // policies, groups, manual connections (each kind may repeat).
+    static const char* const kOrder[] = {"keyProtection", "attributes", "defaults",
+                                         "line", "certificate", "keyPolicy",
+                                         "dataPolicy", "group", "manualConnection"};
+    auto rank = [](std::string_view n) {
+        for (size_t i = 0; i < std::size(kOrder); ++i) {
+            if (n == kOrder[i]) {
+                return i;
+            }
+        }
+        return std::size(kOrder);
+    };
+    size_t last_rank = 0;
+    std::string last_name;
+
     ConfigDocument d;
     bool any_key = false;
     for (auto n : root.children()) {
@@ -704,6 +720,11 @@ Result<ConfigDocument> parse_config(std::string_view xml) {
         }
         El e(r, n);
         std::string_view name = n.name();
+        if (rank(name) < last_rank) {
+            return fail("XML0016", e.line(), std::string(name), last_name);
+        }
+        last_rank = rank(name);
+        last_name = name;
         if (name == "keyProtection") {
             if (d.key_protection) {
                 return fail("XML0008", e.line(), kRoot, "keyProtection");

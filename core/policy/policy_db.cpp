@@ -85,14 +85,24 @@ Identity read_id(const Stmt& st, int col) {
     return {enum_or(st.text(col), IdType::IPv4), st.text(col + 1)};
 }
 
-// Set the database file's group to qvpnadm and its mode to 0660, so the
-// operators holding *IOSYSCFG (root and qvpnadm) can configure.
-void share_with_admins(const std::string& path) {
+// Give the database file the group qvpnadm and mode 0660, so the operators
+// holding *IOSYSCFG (root and qvpnadm) can configure. SQLite creates the
+// -wal and -shm files beside it when it opens the database, so the
+// directory gets group write permission for qvpnadm too. Failures are not
+// fatal: without the group, only root configures.
+void share_with_admins(const std::string& path, const std::string& dir) {
     ::chmod(path.c_str(), 0660);
-    if (struct group* g = getgrnam("qvpnadm")) {
-        if (::chown(path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0) {
-            // Not fatal: a non-member creating the file keeps its own group.
-        }
+    struct group* g = getgrnam("qvpnadm");
+    if (g == nullptr) {
+        return;
+    }
+    if (::chown(path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0) {
+        return;
+    }
+    struct stat st{};
+    if (!dir.empty() && ::stat(dir.c_str(), &st) == 0 && st.st_uid == ::geteuid() &&
+        ::chown(dir.c_str(), static_cast<uid_t>(-1), g->gr_gid) == 0) {
+        ::chmod(dir.c_str(), (st.st_mode & 07777) | S_IRWXG | S_ISGID);
     }
 }
 
@@ -1085,7 +1095,7 @@ Result<PolicyDb> PolicyDb::open(const std::string& path, Access access,
     }
     QVPN_ASSIGN(sql::Database db, sql::Database::open(path, access == Access::ReadWrite));
     if (!exists) {
-        share_with_admins(path);
+        share_with_admins(path, parent.string());
     }
     if (access == Access::ReadWrite) {
         QVPN_ASSIGN(Stmt wal, db.prepare("PRAGMA journal_mode = WAL"));
@@ -1100,6 +1110,12 @@ Result<PolicyDb> PolicyDb::open(const std::string& path, Access access,
     impl->path = path;
     impl->secret_dir = secret_dir.empty() ? (parent / "secret").string() : secret_dir;
     impl->access = access;
+    // Root makes the system key pair early, so that members of qvpnadm (who
+    // cannot create it) find system.pub when they store a key.
+    if (access == Access::ReadWrite && ::geteuid() == 0 &&
+        !crypto::system_key_exists(impl->secret_dir)) {
+        QVPN_TRY(crypto::ensure_system_key(impl->secret_dir));
+    }
     return PolicyDb(std::move(impl));
 }
 

@@ -86,6 +86,8 @@ Bytes Stmt::blob(int col) const {
 
 bool Stmt::is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
 
+int Stmt::columns() const { return sqlite3_column_count(st_); }
+
 Database& Database::operator=(Database&& o) noexcept {
     if (this != &o) {
         sqlite3_close_v2(db_);

@@ -48,6 +48,7 @@ public:
     bool boolean(int col) const { return integer(col) != 0; }
     Bytes blob(int col) const;
     bool is_null(int col) const;
+    int columns() const;
 
 private:
     friend class Database;

@@ -33,6 +33,7 @@
 // namespace, each with its own QVPN_ROOT) never see each other's entries.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -120,9 +121,12 @@ struct BackendOptions {
     // Userspace data path.
     std::string tun_name = "qvpn0";   // at most 15 characters
     int tun_mtu = 1400;
+    bool tun_offload = true;          // TSO/GRO through virtio_net_hdr (faster TCP)
     uint32_t route_table = 0x5156;    // routes to remote data endpoints live here
     uint32_t rule_priority = 0x5156;  // "not fwmark kBypassMark lookup route_table"
     int workers = 0;                  // data path threads per direction; 0: one per CPU, max 4
+    // Both data paths.
+    std::chrono::milliseconds rekey_grace{5000};  // old inbound SAs live on after replace()
     bool raw_esp = true;              // open raw IP protocol 50/51 sockets (needs CAP_NET_RAW)
     // ESP-in-UDP when no IKE socket was prepared (qvpn-espctl, tests): the
     // data path binds this port itself; 0 = only through prepare_ike_socket().
@@ -149,8 +153,11 @@ public:
     // Rekey: install `sa` first, then remove what belongs only to old_reqid.
     // sa.reqid may equal old_reqid (new SPIs, same policies: policies stay in
     // place throughout, so no packet meets a gap) or differ (policies are
-    // updated in place to the new reqid). If installing the new CHILD_SA
-    // fails, the old one is left untouched.
+    // updated in place to the new reqid). Outbound switches to the new SAs
+    // at once; the old inbound SAs keep accepting for
+    // BackendOptions::rekey_grace (packets the peer sent before it switched),
+    // then go without an expire event. If installing the new CHILD_SA fails,
+    // the old one is left untouched.
     [[nodiscard]] virtual Status replace(uint32_t old_reqid, const ChildSa& sa) = 0;
 
     // Remove a CHILD_SA's states and policies (restoring its trap, if any).

@@ -12,6 +12,7 @@
 
 #include "core/base/result.hpp"
 #include "daemon/trace/recorder.hpp"
+#include "daemon/trace/trace_file.hpp"
 #include "daemon/trace/trace_types.hpp"
 
 namespace qvpn::trace {
@@ -20,9 +21,10 @@ struct CaptureOptions {
     int ifindex = 0;
     LinkType link = LinkType::Ethernet;
     DataDir dtadir = DataDir::Both;
-    size_t block_bytes = 1u << 20;   // one TPACKET_V3 block
-    size_t blocks = 4;               // kernel ring: 4 MiB, outside MAXSTG
-    unsigned block_timeout_ms = 20;  // a block is handed over at the latest after this
+    uint32_t user_bytes = kUserDataAll;  // USRDTA; the kernel copies little more
+    size_t block_bytes = 1u << 20;       // one TPACKET_V3 block
+    size_t blocks = 4;                   // kernel ring: 4 MiB, outside MAXSTG
+    unsigned block_timeout_ms = 20;      // a block is handed over at the latest after this
 };
 
 class PacketCapture {

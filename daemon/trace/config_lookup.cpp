@@ -6,23 +6,21 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
+#include "core/base/paths.hpp"
 #include "core/base/text.hpp"
+#include "core/policy/policy_db.hpp"
 
 namespace qvpn::trace {
 
 namespace {
 
-// TODO(policy): line descriptions (CRTLINETH LIND(x) RSRCNAME(eth0)) and the
-// system value QCMNTRCMAX live in the policy database, whose API is not in
-// core/policy yet. Until it is: a line's interface is the interface named
-// like the line (as typed, then in lower case), and QCMNTRCMAX comes from
-// the environment variable QVPN_QCMNTRCMAX (bytes, or with a K/M/G suffix),
-// defaulting to 256M. These two functions are the only places to change.
-std::optional<InterfaceState> find_interface(const std::string& line) {
-    for (const std::string& cand : {line, to_lower(line)}) {
+// The interface as typed, then in lower case: Linux names interfaces in
+// lower case, CL users often type upper case.
+std::optional<InterfaceState> find_interface(const std::string& name) {
+    for (const std::string& cand : {name, to_lower(name)}) {
         if (auto st = interface_state(cand)) {
             return st;
         }
@@ -30,21 +28,16 @@ std::optional<InterfaceState> find_interface(const std::string& line) {
     return std::nullopt;
 }
 
-std::optional<uint64_t> parse_size(std::string_view text) {
-    std::string t(trim(text));
-    uint64_t mult = 1;
-    if (!t.empty()) {
-        char last = static_cast<char>(std::toupper(static_cast<unsigned char>(t.back())));
-        mult = last == 'K' ? 1024ull : last == 'M' ? 1ull << 20 : last == 'G' ? 1ull << 30 : 1;
-        if (mult != 1) {
-            t.pop_back();
-        }
+// The policy database of this system; none (nothing configured yet) is not
+// an error: lines are then interfaces and system values have defaults.
+Result<std::optional<policy::PolicyDb>> open_policy() {
+    std::error_code ec;
+    if (!std::filesystem::exists(paths::policy_db(), ec)) {
+        return std::optional<policy::PolicyDb>();
     }
-    long long n = 0;
-    if (!parse_int(t, n) || n <= 0) {
-        return std::nullopt;
-    }
-    return static_cast<uint64_t>(n) * mult;
+    QVPN_ASSIGN(policy::PolicyDb db,
+                policy::PolicyDb::open(paths::policy_db(), policy::Access::ReadOnly));
+    return std::optional<policy::PolicyDb>(std::move(db));
 }
 
 }  // namespace
@@ -78,33 +71,47 @@ std::optional<InterfaceState> interface_state(const std::string& ifname) {
 }
 
 Result<InterfaceState> resolve_interface(CfgType type, const std::string& name) {
-    switch (type) {
-    case CfgType::NetworkServer: return fail("CPF26AE", name);
-    case CfgType::NetworkInterface: {
-        // Linux names interfaces in lower case; CL users often type upper case.
+    if (type == CfgType::NetworkServer) {
+        return fail("CPF26AE", name);
+    }
+    if (type == CfgType::NetworkInterface) {
         auto st = find_interface(name);
         if (!st) {
             return fail("CPF39BD", name);
         }
         return *st;
     }
-    case CfgType::Line: break;
+
+    // A line description names its interface (RSRCNAME); without one, the
+    // line name is the interface name.
+    QVPN_ASSIGN(auto db, open_policy());
+    std::optional<policy::Line> line;
+    if (db) {
+        auto l = db->load_line(name);
+        if (l.ok()) {
+            line = *l;
+        } else if (l.error().id != "CPF2601") {
+            return l.failure();
+        }
     }
-    auto st = find_interface(name);
+    auto st = find_interface(line ? line->interface : name);
     if (!st) {
-        return fail("CPF2601", name);
+        return line ? fail("TRC0020", name, line->interface) : fail("CPF2601", name);
     }
     return *st;
 }
 
-uint64_t storage_limit() {
-    const char* v = std::getenv("QVPN_QCMNTRCMAX");
-    if (v != nullptr) {
-        if (auto n = parse_size(v)) {
-            return *n;
-        }
+Result<uint64_t> storage_limit() {
+    QVPN_ASSIGN(auto db, open_policy());
+    if (!db) {
+        return kDefaultStorageLimitBytes;
     }
-    return kDefaultStorageLimitBytes;
+    QVPN_ASSIGN(std::string value, db->system_value(policy::kQCMNTRCMAX));
+    long long n = 0;
+    if (!parse_int(value, n) || n <= 0) {
+        return fail("CPF39A9", "*ALL", "*LIN", "system value QCMNTRCMAX '" + value + "' is not a size");
+    }
+    return static_cast<uint64_t>(n);
 }
 
 }  // namespace qvpn::trace

@@ -1,7 +1,9 @@
-// What the trace commands need from the system configuration, behind two
-// small functions so the source can change without touching the commands:
-//   - which Linux interface a line (*LIN) or network interface (*NWI) is;
-//   - the system value QCMNTRCMAX, the sum all trace buffers may reach.
+// What the trace commands need from the system configuration (the policy
+// database, core/policy), behind two small functions:
+//   - which Linux interface a line (*LIN) or network interface (*NWI) is:
+//     a line description's RSRCNAME (CRTLINETH), else the line name itself;
+//   - the system value QCMNTRCMAX, the sum all trace buffers may reach
+//     (CHGSYSVAL SYSVAL(QCMNTRCMAX)).
 #pragma once
 
 #include <cstdint>
@@ -20,14 +22,16 @@ struct InterfaceState {
 };
 
 // The interface behind CFGOBJ/CFGTYPE, checked to exist in this network
-// namespace: CPF2601 (no such line), CPF39BD (no such network interface),
-// CPF26AE (*NWS: there are no network servers).
+// namespace: CPF2601 (no such line), TRC0020 (a line whose interface is
+// missing), CPF39BD (no such network interface), CPF26AE (*NWS: there are
+// no network servers), or the policy database's message when it cannot be
+// read.
 Result<InterfaceState> resolve_interface(CfgType type, const std::string& name);
 
 // The state of an interface by its Linux name; nullopt when it is gone.
 std::optional<InterfaceState> interface_state(const std::string& ifname);
 
-// QCMNTRCMAX in bytes.
-uint64_t storage_limit();
+// QCMNTRCMAX in bytes (its default when there is no policy database yet).
+Result<uint64_t> storage_limit();
 
 }  // namespace qvpn::trace

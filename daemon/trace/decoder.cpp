@@ -15,7 +15,7 @@ constexpr size_t kMaxIkePayloads = 64;
 constexpr size_t kMaxIdText = 64;
 
 constexpr size_t kEthernetBytes = 14;
-constexpr size_t kArpBytes = 8;           // fixed part before the addresses
+constexpr size_t kArpBytes = 8;  // fixed part before the addresses
 constexpr size_t kIpv4MinBytes = 20;
 constexpr size_t kIpv6Bytes = 40;
 constexpr size_t kIcmpBytes = 8;
@@ -117,10 +117,10 @@ private:
         out_.layers.emplace_back(std::move(e));
         header_ends_at(off);
         switch (static_cast<EtherType>(type)) {
-        case EtherType::IPV4:
-        case EtherType::IPV6: ip(off, f_.size()); break;
-        case EtherType::ARP: arp(off); break;
-        default: break;  // 802.3 length field or a protocol we leave as data
+            case EtherType::IPV4:
+            case EtherType::IPV6: ip(off, f_.size()); break;
+            case EtherType::ARP: arp(off); break;
+            default: break;  // 802.3 length field or a protocol we leave as data
         }
     }
 
@@ -139,8 +139,8 @@ private:
         if (!need("ARP", off, kArpBytes + body, f_.size())) {
             return;
         }
-        a.ethernet_ipv4 = a.hardware_type == 1 && a.protocol_type == 0x0800 && hlen == 6 &&
-                          plen == 4;
+        a.ethernet_ipv4 =
+            a.hardware_type == 1 && a.protocol_type == 0x0800 && hlen == 6 && plen == 4;
         if (a.ethernet_ipv4) {
             ByteReader b = reader(off + kArpBytes, body);
             a.sender_mac = mac(b);
@@ -277,15 +277,15 @@ private:
 
     void transport(uint8_t proto, size_t off, size_t end) {
         switch (static_cast<IpProto>(proto)) {
-        case IpProto::ICMP: icmp(off, end, false); break;
-        case IpProto::IPV6_ICMP: icmp(off, end, true); break;
-        case IpProto::TCP: tcp(off, end); break;
-        case IpProto::UDP: udp(off, end); break;
-        case IpProto::ESP: esp(off, end, false); break;
-        case IpProto::AH: ah(off, end); break;
-        case IpProto::IPV4: ipv4(off, end); break;
-        case IpProto::IPV6: ipv6(off, end); break;
-        default: break;
+            case IpProto::ICMP: icmp(off, end, false); break;
+            case IpProto::IPV6_ICMP: icmp(off, end, true); break;
+            case IpProto::TCP: tcp(off, end); break;
+            case IpProto::UDP: udp(off, end); break;
+            case IpProto::ESP: esp(off, end, false); break;
+            case IpProto::AH: ah(off, end); break;
+            case IpProto::IPV4: ipv4(off, end); break;
+            case IpProto::IPV6: ipv6(off, end); break;
+            default: break;
         }
     }
 
@@ -500,22 +500,22 @@ private:
         ByteReader r = reader(body, len);
         if (major == 2) {
             switch (p.type) {
-            case kV2PayloadNotify:
-                r.skip(2);  // protocol ID, SPI size
-                if (auto t = r.u16(); !r.failed()) {
-                    p.notify_type = t;
-                }
-                break;
-            case kV2PayloadKe:
-                if (auto g = r.u16(); !r.failed()) {
-                    p.dh_group = g;
-                }
-                break;
-            case kV2PayloadIdi:
-            case kV2PayloadIdr: identification(p, r, 3); break;
-            case kV2PayloadSk:
-            case kV2PayloadSkf: p.inner_first = next; break;
-            default: break;
+                case kV2PayloadNotify:
+                    r.skip(2);  // protocol ID, SPI size
+                    if (auto t = r.u16(); !r.failed()) {
+                        p.notify_type = t;
+                    }
+                    break;
+                case kV2PayloadKe:
+                    if (auto g = r.u16(); !r.failed()) {
+                        p.dh_group = g;
+                    }
+                    break;
+                case kV2PayloadIdi:
+                case kV2PayloadIdr: identification(p, r, 3); break;
+                case kV2PayloadSk:
+                case kV2PayloadSkf: p.inner_first = next; break;
+                default: break;
             }
             return;
         }
@@ -571,7 +571,9 @@ bool MacAddress::is_broadcast() const {
     return std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b == 0xff; });
 }
 
-bool MacAddress::is_multicast() const { return (bytes[0] & 1) != 0; }
+bool MacAddress::is_multicast() const {
+    return (bytes[0] & 1) != 0;
+}
 
 DecodedFrame decode(LinkType link, ByteView frame, const DecodeOptions& options) {
     DecodedFrame out;

@@ -33,7 +33,7 @@ struct MacAddress {
     std::array<uint8_t, 6> bytes{};
     std::string to_string() const;  // 02:00:5e:10:00:01
     bool is_broadcast() const;
-    bool is_multicast() const;       // group bit set (broadcast included)
+    bool is_multicast() const;  // group bit set (broadcast included)
     bool operator==(const MacAddress&) const = default;
 };
 
@@ -68,21 +68,21 @@ inline constexpr uint16_t kNattPort = 4500;
 
 struct EthernetHeader {
     MacAddress dst, src;
-    uint16_t ethertype = 0;        // after any VLAN tags
+    uint16_t ethertype = 0;  // after any VLAN tags
     std::vector<uint16_t> vlan_ids;
 };
 
 struct ArpPacket {
     uint16_t hardware_type = 0;
     uint16_t protocol_type = 0;
-    uint16_t operation = 0;        // 1 request, 2 reply
-    bool ethernet_ipv4 = false;    // addresses below are set only then
+    uint16_t operation = 0;      // 1 request, 2 reply
+    bool ethernet_ipv4 = false;  // addresses below are set only then
     MacAddress sender_mac, target_mac;
     IpAddress sender_ip, target_ip;
 };
 
 struct Ipv4Header {
-    uint8_t header_length = 0;     // bytes
+    uint8_t header_length = 0;  // bytes
     uint8_t tos = 0;
     uint16_t total_length = 0;
     uint16_t id = 0;
@@ -99,11 +99,11 @@ struct Ipv6Header {
     uint8_t traffic_class = 0;
     uint32_t flow_label = 0;
     uint16_t payload_length = 0;
-    uint8_t next_header = 0;       // of the fixed header
+    uint8_t next_header = 0;  // of the fixed header
     uint8_t hop_limit = 0;
     IpAddress src, dst;
     std::vector<uint8_t> extension_headers;  // types, in order
-    uint8_t upper_protocol = 0;    // after the extension headers
+    uint8_t upper_protocol = 0;              // after the extension headers
     bool fragment = false;
     uint16_t fragment_offset = 0;  // bytes
     bool more_fragments = false;
@@ -114,7 +114,7 @@ struct IcmpMessage {
     uint8_t type = 0;
     uint8_t code = 0;
     uint16_t checksum = 0;
-    bool echo = false;             // echo request/reply: id and sequence set
+    bool echo = false;  // echo request/reply: id and sequence set
     uint16_t echo_id = 0;
     uint16_t echo_sequence = 0;
 };
@@ -122,8 +122,8 @@ struct IcmpMessage {
 struct TcpHeader {
     uint16_t src_port = 0, dst_port = 0;
     uint32_t sequence = 0, acknowledgment = 0;
-    uint8_t header_length = 0;     // bytes
-    uint16_t flags = 0;            // low 9 bits: NS CWR ECE URG ACK PSH RST SYN FIN
+    uint8_t header_length = 0;  // bytes
+    uint16_t flags = 0;         // low 9 bits: NS CWR ECE URG ACK PSH RST SYN FIN
     uint16_t window = 0;
 };
 
@@ -136,12 +136,12 @@ struct UdpHeader {
 struct EspHeader {
     uint32_t spi = 0;
     uint32_t sequence = 0;
-    bool udp_encapsulated = false; // RFC 3948, on port 4500
+    bool udp_encapsulated = false;  // RFC 3948, on port 4500
 };
 
 struct AhHeader {
     uint8_t next_header = 0;
-    uint16_t length = 0;           // bytes, from the payload length field
+    uint16_t length = 0;  // bytes, from the payload length field
     uint32_t spi = 0;
     uint32_t sequence = 0;
 };
@@ -161,7 +161,7 @@ struct IkePayload {
 };
 
 struct IkeHeader {
-    bool non_esp_marker = false;   // travelled on 4500 after four zero bytes
+    bool non_esp_marker = false;  // travelled on 4500 after four zero bytes
     uint64_t initiator_spi = 0;
     uint64_t responder_spi = 0;
     uint8_t next_payload = 0;
@@ -172,14 +172,14 @@ struct IkeHeader {
     uint32_t message_id = 0;
     uint32_t length = 0;
     std::vector<IkePayload> payloads;
-    bool encrypted = false;        // IKEv1 E flag: the payloads after the header are ciphertext
+    bool encrypted = false;           // IKEv1 E flag: the payloads after the header are ciphertext
     bool payloads_truncated = false;  // the chain runs past the captured bytes
 };
 
 struct Truncated {
-    std::string layer;             // "IPv4", "UDP", "IKE", ...
-    size_t have = 0;               // bytes there were
-    size_t need = 0;               // bytes the header needs
+    std::string layer;  // "IPv4", "UDP", "IKE", ...
+    size_t have = 0;    // bytes there were
+    size_t need = 0;    // bytes the header needs
 };
 
 using Layer = std::variant<EthernetHeader, ArpPacket, Ipv4Header, Ipv6Header, IcmpMessage,

@@ -11,7 +11,8 @@ namespace {
 
 template <class K, size_t N>
 std::string_view lookup(const std::array<std::pair<K, std::string_view>, N>& table, K key) {
-    auto it = std::find_if(table.begin(), table.end(), [&](const auto& e) { return e.first == key; });
+    auto it =
+        std::find_if(table.begin(), table.end(), [&](const auto& e) { return e.first == key; });
     return it == table.end() ? std::string_view() : it->second;
 }
 
@@ -24,9 +25,19 @@ constexpr auto kEtherTypes = std::to_array<std::pair<uint16_t, std::string_view>
 });
 
 constexpr auto kIpProtocols = std::to_array<std::pair<uint8_t, std::string_view>>({
-    {0, "HOPOPT"},   {1, "ICMP"},       {4, "IPv4"},        {6, "TCP"},       {17, "UDP"},
-    {41, "IPv6"},    {43, "IPv6-Route"}, {44, "IPv6-Frag"},  {47, "GRE"},      {50, "ESP"},
-    {51, "AH"},      {58, "IPv6-ICMP"},  {60, "IPv6-Opts"},
+    {0, "HOPOPT"},
+    {1, "ICMP"},
+    {4, "IPv4"},
+    {6, "TCP"},
+    {17, "UDP"},
+    {41, "IPv6"},
+    {43, "IPv6-Route"},
+    {44, "IPv6-Frag"},
+    {47, "GRE"},
+    {50, "ESP"},
+    {51, "AH"},
+    {58, "IPv6-ICMP"},
+    {60, "IPv6-Opts"},
 });
 
 constexpr auto kIcmpTypes = std::to_array<std::pair<uint8_t, std::string_view>>({
@@ -84,17 +95,31 @@ constexpr auto kIkev1Exchanges = std::to_array<std::pair<uint8_t, std::string_vi
 
 // RFC 7296 3.2 and the IANA "IKEv2 Payload Types" registry.
 constexpr auto kIkev2Payloads = std::to_array<std::pair<uint8_t, std::string_view>>({
-    {33, "SA"},    {34, "KE"},  {35, "IDi"},  {36, "IDr"},  {37, "CERT"},  {38, "CERTREQ"},
-    {39, "AUTH"},  {40, "Nonce"}, {41, "N"},  {42, "D"},    {43, "V"},     {44, "TSi"},
-    {45, "TSr"},   {46, "SK"},  {47, "CP"},   {48, "EAP"},  {49, "GSPM"},  {50, "IDg"},
-    {51, "GSA"},   {52, "KD"},  {53, "SKF"},  {54, "PS"},
+    {33, "SA"},   {34, "KE"},    {35, "IDi"}, {36, "IDr"}, {37, "CERT"}, {38, "CERTREQ"},
+    {39, "AUTH"}, {40, "Nonce"}, {41, "N"},   {42, "D"},   {43, "V"},    {44, "TSi"},
+    {45, "TSr"},  {46, "SK"},    {47, "CP"},  {48, "EAP"}, {49, "GSPM"}, {50, "IDg"},
+    {51, "GSA"},  {52, "KD"},    {53, "SKF"}, {54, "PS"},
 });
 
 // RFC 2408 3.1, RFC 3947 (NAT-D, NAT-OA) and the draft numbers still sent.
 constexpr auto kIkev1Payloads = std::to_array<std::pair<uint8_t, std::string_view>>({
-    {1, "SA"},     {2, "P"},      {3, "T"},     {4, "KE"},   {5, "ID"},    {6, "CERT"},
-    {7, "CR"},     {8, "HASH"},   {9, "SIG"},   {10, "NONCE"}, {11, "N"},  {12, "D"},
-    {13, "VID"},   {14, "ATTR"},  {20, "NAT-D"}, {21, "NAT-OA"}, {130, "NAT-D"},
+    {1, "SA"},
+    {2, "P"},
+    {3, "T"},
+    {4, "KE"},
+    {5, "ID"},
+    {6, "CERT"},
+    {7, "CR"},
+    {8, "HASH"},
+    {9, "SIG"},
+    {10, "NONCE"},
+    {11, "N"},
+    {12, "D"},
+    {13, "VID"},
+    {14, "ATTR"},
+    {20, "NAT-D"},
+    {21, "NAT-OA"},
+    {130, "NAT-D"},
 });
 
 // RFC 7296 3.10.1 and the IANA "IKEv2 Notify Message Types" registries.
@@ -250,10 +275,18 @@ constexpr auto kIkev1IdTypes = std::to_array<std::pair<uint8_t, std::string_view
 
 }  // namespace
 
-std::string_view ethertype_name(uint16_t type) { return lookup(kEtherTypes, type); }
-std::string_view ip_proto_name(uint8_t proto) { return lookup(kIpProtocols, proto); }
-std::string_view icmp_type_name(uint8_t type) { return lookup(kIcmpTypes, type); }
-std::string_view icmpv6_type_name(uint8_t type) { return lookup(kIcmpv6Types, type); }
+std::string_view ethertype_name(uint16_t type) {
+    return lookup(kEtherTypes, type);
+}
+std::string_view ip_proto_name(uint8_t proto) {
+    return lookup(kIpProtocols, proto);
+}
+std::string_view icmp_type_name(uint8_t type) {
+    return lookup(kIcmpTypes, type);
+}
+std::string_view icmpv6_type_name(uint8_t type) {
+    return lookup(kIcmpv6Types, type);
+}
 
 std::string_view ike_exchange_name(uint8_t major, uint8_t exchange) {
     return major == 1 ? lookup(kIkev1Exchanges, exchange) : lookup(kIkev2Exchanges, exchange);
@@ -273,8 +306,15 @@ std::string_view ike_id_type_name(uint8_t major, uint8_t type) {
 
 std::string tcp_flags_text(uint16_t flags) {
     static constexpr auto kFlags = std::to_array<std::pair<uint16_t, std::string_view>>({
-        {0x100, "NS"}, {0x080, "CWR"}, {0x040, "ECE"}, {0x020, "URG"}, {0x010, "ACK"},
-        {0x008, "PSH"}, {0x004, "RST"}, {0x002, "SYN"}, {0x001, "FIN"},
+        {0x100, "NS"},
+        {0x080, "CWR"},
+        {0x040, "ECE"},
+        {0x020, "URG"},
+        {0x010, "ACK"},
+        {0x008, "PSH"},
+        {0x004, "RST"},
+        {0x002, "SYN"},
+        {0x001, "FIN"},
     });
     std::string s;
     for (const auto& [bit, name] : kFlags) {
@@ -289,10 +329,14 @@ std::string ike_flags_text(uint8_t major, uint8_t flags) {
     // RFC 7296 3.1: Response, Version, Initiator. RFC 2408 3.1: Encryption,
     // Commit, Authentication only.
     static constexpr auto kV2 = std::to_array<std::pair<uint8_t, std::string_view>>({
-        {0x08, "I"}, {0x10, "V"}, {0x20, "R"},
+        {0x08, "I"},
+        {0x10, "V"},
+        {0x20, "R"},
     });
     static constexpr auto kV1 = std::to_array<std::pair<uint8_t, std::string_view>>({
-        {0x01, "E"}, {0x02, "C"}, {0x04, "A"},
+        {0x01, "E"},
+        {0x02, "C"},
+        {0x04, "A"},
     });
     std::string s;
     for (const auto& [bit, name] : (major == 1 ? kV1 : kV2)) {

@@ -4,8 +4,7 @@
 
 namespace qvpn::trace {
 
-FrameRing::FrameRing(std::span<uint8_t> storage, TraceFull mode)
-    : storage_(storage), mode_(mode) {
+FrameRing::FrameRing(std::span<uint8_t> storage, TraceFull mode) : storage_(storage), mode_(mode) {
     layout_.capacity = storage.size();
 }
 
@@ -16,8 +15,7 @@ FrameRing::FrameRing(std::span<uint8_t> storage, TraceFull mode, const RingLayou
 
 void FrameRing::write_at(uint64_t off, uint64_t time_ns, Direction dir, uint32_t orig,
                          ByteView data, bool sliced) {
-    store_record(storage_.subspan(off, record_size(data.size())), time_ns, dir, sliced, orig,
-                 data);
+    store_record(storage_.subspan(off, record_size(data.size())), time_ns, dir, sliced, orig, data);
     layout_.count += 1;
     layout_.used += record_size(data.size());
     stored_ += 1;
@@ -52,8 +50,8 @@ bool FrameRing::fits_without_eviction(uint64_t n) const {
     return g.capacity - g.tail >= n || g.head >= n;
 }
 
-PutResult FrameRing::put(uint64_t time_ns, Direction dir, uint32_t original_length,
-                         ByteView data, bool sliced) {
+PutResult FrameRing::put(uint64_t time_ns, Direction dir, uint32_t original_length, ByteView data,
+                         bool sliced) {
     if (record_size(data.size()) > layout_.capacity) {
         data = data.first(layout_.capacity - kRecordHeaderBytes);
         sliced = true;

@@ -21,8 +21,12 @@ std::string fmt(const char* f, auto... args) {
     return buf;
 }
 
-std::string hex64(uint64_t v) { return fmt("%016" PRIx64, v); }
-std::string hex32(uint32_t v) { return fmt("%08" PRIx32, v); }
+std::string hex64(uint64_t v) {
+    return fmt("%016" PRIx64, v);
+}
+std::string hex32(uint32_t v) {
+    return fmt("%08" PRIx32, v);
+}
 
 std::string named(std::string_view name, unsigned value) {
     if (name.empty()) {
@@ -128,23 +132,30 @@ std::string format_time_iso(uint64_t ns) {
 }
 
 std::string hex_dump(ByteView data, size_t indent) {
+    static constexpr char kDigits[] = "0123456789abcdef";
     std::string out;
-    std::string pad(indent, ' ');
+    out.reserve((data.size() / 16 + 1) * (indent + 74));
     for (size_t off = 0; off < data.size(); off += 16) {
-        std::string hex, text;
+        out.append(indent, ' ');
+        out += fmt("%04zx  ", off);
+        std::string text;
         for (size_t i = 0; i < 16; ++i) {
             if (off + i < data.size()) {
                 uint8_t b = data[off + i];
-                hex += fmt("%02x ", b);
+                out += kDigits[b >> 4];
+                out += kDigits[b & 0x0f];
+                out += ' ';
                 text += (b >= 0x20 && b < 0x7f) ? static_cast<char>(b) : '.';
             } else {
-                hex += "   ";
+                out.append(3, ' ');
             }
             if (i == 7) {
-                hex += ' ';
+                out += ' ';
             }
         }
-        out += pad + fmt("%04zx  ", off) + hex + " " + text + "\n";
+        out += ' ';
+        out += text;
+        out += '\n';
     }
     return out;
 }
@@ -153,8 +164,8 @@ std::string layer_text(const Layer& layer) {
     return std::visit(
         Overloaded{
             [](const EthernetHeader& e) {
-                std::string s = "Ethernet . . : " + e.src.to_string() + " -> " +
-                                e.dst.to_string() + "  type " + fmt("%04x", e.ethertype);
+                std::string s = "Ethernet . . : " + e.src.to_string() + " -> " + e.dst.to_string() +
+                                "  type " + fmt("%04x", e.ethertype);
                 std::string_view n = ethertype_name(e.ethertype);
                 s += n.empty() ? "" : " (" + std::string(n) + ")";
                 for (uint16_t v : e.vlan_ids) {
@@ -172,10 +183,9 @@ std::string layer_text(const Layer& layer) {
                 return s;
             },
             [](const Ipv4Header& h) {
-                std::string s = "IPv4 . . . . : " + h.src.to_string() + " -> " +
-                                h.dst.to_string() + "  len " + std::to_string(h.total_length) +
-                                "  id " + fmt("0x%04x", h.id) + "  ttl " +
-                                std::to_string(h.ttl);
+                std::string s = "IPv4 . . . . : " + h.src.to_string() + " -> " + h.dst.to_string() +
+                                "  len " + std::to_string(h.total_length) + "  id " +
+                                fmt("0x%04x", h.id) + "  ttl " + std::to_string(h.ttl);
                 s += h.dont_fragment ? "  DF" : "";
                 s += h.more_fragments ? "  MF" : "";
                 if (h.fragment_offset != 0) {
@@ -185,9 +195,8 @@ std::string layer_text(const Layer& layer) {
                 return s;
             },
             [](const Ipv6Header& h) {
-                std::string s = "IPv6 . . . . : " + h.src.to_string() + " -> " +
-                                h.dst.to_string() + "  payload " +
-                                std::to_string(h.payload_length) + "  hop limit " +
+                std::string s = "IPv6 . . . . : " + h.src.to_string() + " -> " + h.dst.to_string() +
+                                "  payload " + std::to_string(h.payload_length) + "  hop limit " +
                                 std::to_string(h.hop_limit);
                 if (h.flow_label != 0) {
                     s += "  flow " + fmt("0x%05x", h.flow_label);
@@ -227,9 +236,7 @@ std::string layer_text(const Layer& layer) {
                        std::to_string(a.sequence) + "  len " + std::to_string(a.length) +
                        "  next " + named(ip_proto_name(a.next_header), a.next_header);
             },
-            [](const NattKeepalive&) {
-                return std::string("NAT-T  . . . : keepalive (RFC 3948)");
-            },
+            [](const NattKeepalive&) { return std::string("NAT-T  . . . : keepalive (RFC 3948)"); },
             [](const IkeHeader& h) {
                 std::string_view x = ike_exchange_name(h.major_version, h.exchange_type);
                 std::string s = "IKE  . . . . : ";
@@ -276,8 +283,7 @@ std::string frame_summary(const DecodedFrame& f) {
                            std::to_string(t.dst_port) + " " + tcp_flags_text(t.flags);
                 },
                 [&](const UdpHeader& u) {
-                    what = "UDP " + std::to_string(u.src_port) + " > " +
-                           std::to_string(u.dst_port);
+                    what = "UDP " + std::to_string(u.src_port) + " > " + std::to_string(u.dst_port);
                 },
                 [&](const EspHeader& e) {
                     what = std::string(e.udp_encapsulated ? "UDP-encapsulated ESP" : "ESP") +
@@ -312,10 +318,10 @@ std::string column_heading() {
 
 std::string frame_text(size_t number, const FrameRecord& rec, const DecodedFrame& frame,
                        const PrintOptions& o) {
-    std::string s = fmt("%6zu   %c   %7u  %6zu  ", number,
-                        rec.direction == Direction::Send ? 'S' : 'R', rec.original_length,
-                        rec.data.size()) +
-                    format_time(rec.time_ns, false) + "  " + frame_summary(frame) + "\n";
+    std::string s =
+        fmt("%6zu   %c   %7u  %6zu  ", number, rec.direction == Direction::Send ? 'S' : 'R',
+            rec.original_length, rec.data.size()) +
+        format_time(rec.time_ns, false) + "  " + frame_summary(frame) + "\n";
     constexpr size_t kIndent = 8;
     const std::string pad(kIndent, ' ');
     if (!o.format_tcp) {
@@ -366,8 +372,9 @@ std::string header_text(const TraceInfo& info, const FileHeader& file, const Pri
     s += line("Bytes in buffer  . . . . . . .", std::to_string(file.ring.used));
     s += line("Data direction . . . . . . . .", std::string(to_cl(file.dtadir)));
     s += line("Trace full . . . . . . . . . .",
-              std::string(to_cl(file.trcfull)) +
-                  (file.wrapped() ? " (wrapped)" : file.full ? " (buffer filled)" : ""));
+              std::string(to_cl(file.trcfull)) + (file.wrapped() ? " (wrapped)"
+                                                  : file.full    ? " (buffer filled)"
+                                                                 : ""));
     s += line("User data bytes  . . . . . . .",
               file.usrdta == kUserDataAll ? std::string("*MAX") : std::to_string(file.usrdta));
     s += line("Frames traced  . . . . . . . .", std::to_string(file.counters.seen));
@@ -397,8 +404,8 @@ nlohmann::json header_json(const TraceInfo& info, const FileHeader& file) {
         {"trcfull", std::string(to_cl(file.trcfull))},
         {"wrapped", file.wrapped()},
         {"full", file.full},
-        {"usrdta", file.usrdta == kUserDataAll ? nlohmann::json("*MAX")
-                                               : nlohmann::json(file.usrdta)},
+        {"usrdta",
+         file.usrdta == kUserDataAll ? nlohmann::json("*MAX") : nlohmann::json(file.usrdta)},
         {"frames_traced", file.counters.seen},
         {"frames_in_buffer", file.ring.count},
         {"frames_overwritten", file.counters.overwritten},
@@ -463,12 +470,9 @@ nlohmann::json layer_json(const Layer& layer) {
                 return j;
             },
             [](const TcpHeader& t) {
-                return nlohmann::json{{"layer", "tcp"},
-                                      {"src_port", t.src_port},
-                                      {"dst_port", t.dst_port},
-                                      {"sequence", t.sequence},
-                                      {"ack", t.acknowledgment},
-                                      {"flags", tcp_flags_text(t.flags)},
+                return nlohmann::json{{"layer", "tcp"},          {"src_port", t.src_port},
+                                      {"dst_port", t.dst_port},  {"sequence", t.sequence},
+                                      {"ack", t.acknowledgment}, {"flags", tcp_flags_text(t.flags)},
                                       {"window", t.window}};
             },
             [](const UdpHeader& u) {
@@ -490,7 +494,9 @@ nlohmann::json layer_json(const Layer& layer) {
                                       {"next_header", a.next_header},
                                       {"length", a.length}};
             },
-            [](const NattKeepalive&) { return nlohmann::json{{"layer", "natt_keepalive"}}; },
+            [](const NattKeepalive&) {
+                return nlohmann::json{{"layer", "natt_keepalive"}};
+            },
             [](const IkeHeader& h) {
                 nlohmann::json payloads = nlohmann::json::array();
                 for (const auto& p : h.payloads) {
@@ -519,8 +525,8 @@ nlohmann::json layer_json(const Layer& layer) {
                     {"non_esp_marker", h.non_esp_marker},
                     {"ispi", hex64(h.initiator_spi)},
                     {"rspi", hex64(h.responder_spi)},
-                    {"version", std::to_string(h.major_version) + "." +
-                                    std::to_string(h.minor_version)},
+                    {"version",
+                     std::to_string(h.major_version) + "." + std::to_string(h.minor_version)},
                     {"exchange", h.exchange_type},
                     {"exchange_name", ike_exchange_name(h.major_version, h.exchange_type)},
                     {"message_id", h.message_id},

@@ -16,7 +16,7 @@
 namespace qvpn::trace {
 
 struct PrintOptions {
-    bool format_tcp = true;   // FMTTCP(*YES): decoded headers and the user data
+    bool format_tcp = true;  // FMTTCP(*YES): decoded headers and the user data
     Selection selection;
 };
 

@@ -12,14 +12,15 @@ using namespace qvpn;
 
 int main(int argc, char** argv) {
     if (argc != 3 || std::strcmp(argv[1], "--trace") != 0) {
-        std::fprintf(stderr, "usage: QSCCMNTRC --trace <TYPE>.<NAME>\n"
-                             "The trace job is started by STRCMNTRC; see STRCMNTRC(1).\n");
+        std::fprintf(stderr,
+                     "usage: QSCCMNTRC --trace <TYPE>.<NAME>\n"
+                     "The trace job is started by STRCMNTRC; see STRCMNTRC(1).\n");
         return 2;
     }
     std::string spec = argv[2];
     size_t dot = spec.find('.');
-    auto type = dot == std::string::npos ? std::nullopt
-                                         : trace::cfgtype_from_cl("*" + spec.substr(0, dot));
+    auto type =
+        dot == std::string::npos ? std::nullopt : trace::cfgtype_from_cl("*" + spec.substr(0, dot));
     if (!type || dot + 1 >= spec.size()) {
         std::fprintf(stderr, "QSCCMNTRC: trace %s is not <TYPE>.<NAME>\n", spec.c_str());
         return 2;

@@ -22,9 +22,9 @@ struct CapturedFrame {
 
 enum class RecordEvent {
     Stored,
-    Skipped,       // not in DTADIR
-    FirstWrap,     // stored, and the buffer wrapped for the first time
-    Full,          // TRCFULL(*STOPTRC): not stored; the trace must stop
+    Skipped,    // not in DTADIR
+    FirstWrap,  // stored, and the buffer wrapped for the first time
+    Full,       // TRCFULL(*STOPTRC): not stored; the trace must stop
 };
 
 class TraceRecorder {

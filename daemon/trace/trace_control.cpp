@@ -128,7 +128,8 @@ Status spawn_job(const TraceKey& key) {
     std::string program = paths::libexec_dir() + "/" + kJobProgram;
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0) {
-        return fail(msg("TRC0016", key.name, to_cl(key.type), std::strerror(errno)).with_errno(errno));
+        return fail(
+            msg("TRC0016", key.name, to_cl(key.type), std::strerror(errno)).with_errno(errno));
     }
     pid_t pid = ::fork();
     if (pid < 0) {
@@ -212,7 +213,7 @@ Result<TraceInfo> start_trace(const StartRequest& req, const TraceStore& store) 
                     st.ok() ? std::string(state_name(st->info.state)) : std::string("damaged"));
     }
     uint64_t in_use = storage_in_use(store);
-    uint64_t limit = storage_limit();
+    QVPN_ASSIGN(uint64_t limit, storage_limit());
     if (in_use + *buffer > limit) {
         return fail("TRC0013", *buffer, in_use, limit);
     }
@@ -308,8 +309,7 @@ Status delete_trace(CfgType type, const std::string& cfgobj, const TraceStore& s
     return store.remove(key);
 }
 
-Result<TraceStatus> trace_status(CfgType type, const std::string& cfgobj,
-                                 const TraceStore& store) {
+Result<TraceStatus> trace_status(CfgType type, const std::string& cfgobj, const TraceStore& store) {
     TraceKey key = key_for(type, cfgobj);
     if (type == CfgType::NetworkServer || !store.exists(key)) {
         return fail(missing_trace(type, cfgobj));
@@ -346,8 +346,8 @@ Result<LoadedTrace> LoadedTrace::load(CfgType type, const std::string& cfgobj,
         return fail(msg("QVP0004", path).with_errno(errno));
     }
     struct stat sb {};
-    if (::fstat(fd, &sb) != 0 || static_cast<uint64_t>(sb.st_size) <
-                                     kFileHeaderBytes + st.header->ring.capacity) {
+    if (::fstat(fd, &sb) != 0 ||
+        static_cast<uint64_t>(sb.st_size) < kFileHeaderBytes + st.header->ring.capacity) {
         ::close(fd);
         return fail("TRC0015", path, "file shorter than its buffer");
     }
@@ -365,7 +365,9 @@ Result<LoadedTrace> LoadedTrace::load(CfgType type, const std::string& cfgobj,
 }
 
 LoadedTrace::LoadedTrace(LoadedTrace&& o) noexcept
-    : status_(std::move(o.status_)), map_(o.map_), map_bytes_(o.map_bytes_),
+    : status_(std::move(o.status_)),
+      map_(o.map_),
+      map_bytes_(o.map_bytes_),
       records_(std::move(o.records_)) {
     o.map_ = nullptr;
 }

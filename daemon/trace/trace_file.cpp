@@ -29,7 +29,8 @@ Bytes serialize_header(const FileHeader& h) {
     w.bytes(as_view(kMagic));
     w.u16(kFileVersion).u16(kFileHeaderBytes).u32(static_cast<uint32_t>(h.link));
     w.u64(h.ring.capacity).u64(h.ring.head).u64(h.ring.tail).u64(h.ring.end);
-    uint8_t flags = static_cast<uint8_t>((h.full ? kFlagFull : 0) | (h.wrapped() ? kFlagWrapped : 0));
+    uint8_t flags =
+        static_cast<uint8_t>((h.full ? kFlagFull : 0) | (h.wrapped() ? kFlagWrapped : 0));
     w.u8(h.ring.split ? 1 : 0).u8(static_cast<uint8_t>(h.trcfull));
     w.u8(static_cast<uint8_t>(h.dtadir)).u8(flags);
     w.u32(h.usrdta);

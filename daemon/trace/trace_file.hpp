@@ -61,7 +61,7 @@ struct FileHeader {
     RingLayout ring;
     TraceFull trcfull = TraceFull::Wrap;
     DataDir dtadir = DataDir::Both;
-    bool full = false;       // TRCFULL(*STOPTRC) hit the end of the buffer
+    bool full = false;  // TRCFULL(*STOPTRC) hit the end of the buffer
     uint32_t usrdta = kUserDataAll;
     TraceCounters counters;
     uint64_t start_ns = 0;
@@ -74,9 +74,9 @@ struct FileHeader {
 struct FrameRecord {
     uint64_t time_ns = 0;
     Direction direction = Direction::Receive;
-    bool sliced = false;      // fewer bytes kept than the frame had
+    bool sliced = false;  // fewer bytes kept than the frame had
     uint32_t original_length = 0;
-    ByteView data;            // the captured bytes (points into the file)
+    ByteView data;  // the captured bytes (points into the file)
 };
 
 Bytes serialize_header(const FileHeader& h);

@@ -48,8 +48,8 @@ public:
         if (e != 0) {
             return fail(msg("CPF39A7", capacity, cfgobj, std::strerror(e)).with_errno(e));
         }
-        void* p = ::mmap(nullptr, m.bytes_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-                         m.fd_, 0);
+        void* p =
+            ::mmap(nullptr, m.bytes_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, m.fd_, 0);
         if (p == MAP_FAILED) {
             int err = errno;
             return fail(msg("CPF39A7", capacity, cfgobj, std::strerror(err)).with_errno(err));
@@ -138,8 +138,8 @@ Status set_state(JobContext& c, TraceState state, const std::string& reason, uin
     return c.store.write(c.key, info);
 }
 
-EndReason capture_loop(JobContext& c, PacketCapture& cap, TraceRecorder& rec,
-                       MappedTraceFile& file, const TraceInfo& info, int sig_fd) {
+EndReason capture_loop(JobContext& c, PacketCapture& cap, TraceRecorder& rec, MappedTraceFile& file,
+                       const TraceInfo& info, int sig_fd) {
     std::string cfgtype(to_cl(info.type));
     auto on_frame = [&](const CapturedFrame& f) {
         RecordEvent ev = rec.record(f);
@@ -167,8 +167,9 @@ EndReason capture_loop(JobContext& c, PacketCapture& cap, TraceRecorder& rec,
                 c.log.message(msg("TRC001A", info.cfgobj, std::strerror(err)), c.fields);
                 return EndReason::LineFailed;
             }
-            c.log.debug("capture", "interface " + info.interface + " reported " +
-                                       std::strerror(err) + "; still there, tracing on",
+            c.log.debug("capture",
+                        "interface " + info.interface + " reported " + std::strerror(err) +
+                            "; still there, tracing on",
                         c.fields);
         }
         if ((fds[1].revents & POLLIN) != 0) {
@@ -225,7 +226,10 @@ int run_trace_job(const TraceKey& key, int ready_fd) {
     if (!file.ok()) {
         return give_up(file.error());
     }
-    CaptureOptions copt{.ifindex = iface->index, .link = iface->link, .dtadir = info->dtadir};
+    CaptureOptions copt{.ifindex = iface->index,
+                        .link = iface->link,
+                        .dtadir = info->dtadir,
+                        .user_bytes = info->usrdta.all ? kUserDataAll : info->usrdta.bytes};
     auto cap = PacketCapture::open(info->interface, copt);
     if (!cap.ok()) {
         return give_up(cap.error());

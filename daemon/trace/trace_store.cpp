@@ -154,7 +154,9 @@ void FileLock::keep_across_exec() {
 TraceStore::TraceStore() : base_(paths::trace_dir()) {}
 TraceStore::TraceStore(std::string base) : base_(std::move(base)) {}
 
-std::string TraceStore::dir(const TraceKey& k) const { return base_ + "/" + k.dir_name(); }
+std::string TraceStore::dir(const TraceKey& k) const {
+    return base_ + "/" + k.dir_name();
+}
 
 Status TraceStore::ensure() const {
     std::error_code ec;

@@ -26,19 +26,19 @@
 namespace qvpn::trace {
 
 struct TraceInfo {
-    std::string cfgobj;            // as typed (upper case)
+    std::string cfgobj;  // as typed (upper case)
     CfgType type = CfgType::Line;
     std::string interface;
     LinkType link = LinkType::Ethernet;
-    uint64_t buffer_bytes = 0;     // MAXSTG in bytes
-    std::string maxstg;            // MAXSTG as typed
+    uint64_t buffer_bytes = 0;  // MAXSTG in bytes
+    std::string maxstg;         // MAXSTG as typed
     DataDir dtadir = DataDir::Both;
     TraceFull trcfull = TraceFull::Wrap;
     UserData usrdta;
     std::string text;
     TraceState state = TraceState::Starting;
-    std::string reason;            // why it stopped, for CHKCMNTRC
-    int pid = 0;                   // the trace job
+    std::string reason;  // why it stopped, for CHKCMNTRC
+    int pid = 0;         // the trace job
     uint64_t start_ns = 0;
     uint64_t end_ns = 0;
 };
@@ -93,8 +93,8 @@ public:
     bool exists(const TraceKey& k) const;
     Result<TraceInfo> read(const TraceKey& k) const;
     Status write(const TraceKey& k, const TraceInfo& info) const;  // caller holds the state lock
-    Status create(const TraceKey& k) const;   // the directory
-    Status remove(const TraceKey& k) const;   // directory and everything in it
+    Status create(const TraceKey& k) const;                        // the directory
+    Status remove(const TraceKey& k) const;                        // directory and everything in it
 
     // Every trace, sorted by type and name.
     std::vector<TraceKey> list() const;

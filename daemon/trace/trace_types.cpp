@@ -58,18 +58,18 @@ std::optional<UserData> parse_usrdta(std::string_view text) {
 
 std::string_view to_cl(CfgType t) {
     switch (t) {
-    case CfgType::Line: return "*LIN";
-    case CfgType::NetworkInterface: return "*NWI";
-    case CfgType::NetworkServer: return "*NWS";
+        case CfgType::Line: return "*LIN";
+        case CfgType::NetworkInterface: return "*NWI";
+        case CfgType::NetworkServer: return "*NWS";
     }
     return "*LIN";
 }
 
 std::string_view to_cl(DataDir d) {
     switch (d) {
-    case DataDir::Both: return "*BOTH";
-    case DataDir::Send: return "*SND";
-    case DataDir::Receive: return "*RCV";
+        case DataDir::Both: return "*BOTH";
+        case DataDir::Send: return "*SND";
+        case DataDir::Receive: return "*RCV";
     }
     return "*BOTH";
 }
@@ -84,26 +84,26 @@ std::string_view to_cl(Direction d) {
 
 std::string_view state_name(TraceState s) {
     switch (s) {
-    case TraceState::Starting: return "starting";
-    case TraceState::Active: return "active";
-    case TraceState::Ending: return "ending";
-    case TraceState::Stopped: return "stopped";
-    case TraceState::Full: return "stopped (buffer full)";
-    case TraceState::LineFailed: return "stopped (line failed)";
-    case TraceState::Abended: return "stopped (job ended abnormally)";
+        case TraceState::Starting: return "starting";
+        case TraceState::Active: return "active";
+        case TraceState::Ending: return "ending";
+        case TraceState::Stopped: return "stopped";
+        case TraceState::Full: return "stopped (buffer full)";
+        case TraceState::LineFailed: return "stopped (line failed)";
+        case TraceState::Abended: return "stopped (job ended abnormally)";
     }
     return "unknown";
 }
 
 std::string_view state_key(TraceState s) {
     switch (s) {
-    case TraceState::Starting: return "STARTING";
-    case TraceState::Active: return "ACTIVE";
-    case TraceState::Ending: return "ENDING";
-    case TraceState::Stopped: return "STOPPED";
-    case TraceState::Full: return "FULL";
-    case TraceState::LineFailed: return "LINEFAILED";
-    case TraceState::Abended: return "ABENDED";
+        case TraceState::Starting: return "STARTING";
+        case TraceState::Active: return "ACTIVE";
+        case TraceState::Ending: return "ENDING";
+        case TraceState::Stopped: return "STOPPED";
+        case TraceState::Full: return "FULL";
+        case TraceState::LineFailed: return "LINEFAILED";
+        case TraceState::Abended: return "ABENDED";
     }
     return "STOPPED";
 }
@@ -140,9 +140,9 @@ std::optional<TraceFull> tracefull_from_cl(std::string_view s) {
 }
 
 std::optional<TraceState> state_from_key(std::string_view s) {
-    for (TraceState t : {TraceState::Starting, TraceState::Active, TraceState::Ending,
-                         TraceState::Stopped, TraceState::Full, TraceState::LineFailed,
-                         TraceState::Abended}) {
+    for (TraceState t :
+         {TraceState::Starting, TraceState::Active, TraceState::Ending, TraceState::Stopped,
+          TraceState::Full, TraceState::LineFailed, TraceState::Abended}) {
         if (s == state_key(t)) {
             return t;
         }

@@ -27,13 +27,13 @@ enum class Direction : uint8_t { Receive = 1, Send = 2 };
 
 // Lifecycle of a trace (CHKCMNTRC shows these).
 enum class TraceState : uint8_t {
-    Starting,     // STRCMNTRC has created it; the job is not capturing yet
-    Active,       // the trace job is capturing
-    Ending,       // ENDCMNTRC asked the job to stop
-    Stopped,      // ended by ENDCMNTRC; data kept
-    Full,         // TRCFULL(*STOPTRC) and the buffer filled
-    LineFailed,   // the interface went away while traced
-    Abended,      // the job ended without recording it (found later)
+    Starting,    // STRCMNTRC has created it; the job is not capturing yet
+    Active,      // the trace job is capturing
+    Ending,      // ENDCMNTRC asked the job to stop
+    Stopped,     // ended by ENDCMNTRC; data kept
+    Full,        // TRCFULL(*STOPTRC) and the buffer filled
+    LineFailed,  // the interface went away while traced
+    Abended,     // the job ended without recording it (found later)
 };
 
 // How the frames of a trace begin (values are pcap LINKTYPE_ numbers, so a
@@ -45,8 +45,8 @@ enum class LinkType : uint32_t {
 
 // USRDTA: bytes of user data kept per frame, beyond the protocol headers.
 struct UserData {
-    bool all = false;         // *MAX
-    uint32_t bytes = 100;     // otherwise: this many (*CALC gives 100 on LAN lines)
+    bool all = false;      // *MAX
+    uint32_t bytes = 100;  // otherwise: this many (*CALC gives 100 on LAN lines)
 };
 
 // A MAXSTG value in bytes from its CL spelling: a number of kilobytes, or
@@ -63,10 +63,10 @@ inline constexpr uint64_t kDefaultStorageLimitBytes = 256ull * 1024 * 1024;
 // USRDTA(*CALC) on a LAN line: the seed's "first 100 bytes of user data".
 inline constexpr uint32_t kCalcUserDataBytes = 100;
 
-std::string_view to_cl(CfgType t);       // *LIN *NWI *NWS
-std::string_view to_cl(DataDir d);       // *BOTH *SND *RCV
-std::string_view to_cl(TraceFull f);     // *WRAP *STOPTRC
-std::string_view to_cl(Direction d);     // *RCV *SND (S/R column: R, S)
+std::string_view to_cl(CfgType t);          // *LIN *NWI *NWS
+std::string_view to_cl(DataDir d);          // *BOTH *SND *RCV
+std::string_view to_cl(TraceFull f);        // *WRAP *STOPTRC
+std::string_view to_cl(Direction d);        // *RCV *SND (S/R column: R, S)
 std::string_view state_name(TraceState s);  // "active", "stopped (buffer full)", ...
 std::string_view state_key(TraceState s);   // stable script form: ACTIVE, FULL, ...
 std::string_view link_name(LinkType l);

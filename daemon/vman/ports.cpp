@@ -1,11 +1,16 @@
 #include "daemon/vman/ports.hpp"
 
 #include <ctime>
+#include <memory>
 
 #include "core/base/paths.hpp"
 #include "core/base/text.hpp"
+#include "core/msg/catalog.hpp"
 #include "core/policy/policy_db.hpp"
 #include "daemon/sa/socket_opts.hpp"
+#ifdef QVPN_HAVE_ACTIVE_RULES
+#include "rules/active_rules.hpp"
+#endif
 
 namespace qvpn::vman {
 
@@ -61,6 +66,15 @@ public:
     Result<policy::ManualConnection> manual_policy(const std::string& name) override {
         QVPN_ASSIGN(auto m, db_.resolve_manual(name));
         return std::move(m.connection);
+    }
+
+    Result<ConnRef> responder_ref(const std::string& name, const std::string& group) override {
+        QVPN_ASSIGN(auto g, db_.load_group(group));
+        ConnRef r;
+        r.name = name;
+        r.group = g.name;
+        r.journaling = g.journaling;
+        return r;
     }
 
     Result<std::vector<ConnRef>> connections() override {
@@ -138,8 +152,8 @@ private:
     PolicyDb db_;
 };
 
-// TODO(sa-backend): sa::make_backend (the kernel XFRM and userspace data
-// paths) is not on this branch yet; only the interface is. Until it is,
+// TODO(sa-backend): used only while sa::make_backend (the kernel XFRM and
+// userspace data paths) is not in the build (QVPN_HAVE_SA_BACKEND unset):
 // this backend refuses every install, trap and counter query with VMN001B
 // (a start then ends with TCP8601 reason 6), prepares the IKE sockets itself
 // (bypass and mark, which need no backend), and finds nothing stale because
@@ -175,10 +189,33 @@ private:
     uint64_t dropped_ = 0;
 };
 
-// TODO(active-rules): the rules team's active-rules interface is not on this
-// branch yet. Until it is, the policy filter check fails with VMN0021 (then
-// TCP8601 reason 1): without it QTOVMAN cannot tell whether a group's policy
-// filter is loaded, nor that none is (POLICYFTR(*NONE)).
+#ifdef QVPN_HAVE_ACTIVE_RULES
+// The loaded rules as rules::ActiveRules sees them: a fresh snapshot per
+// start, so a LODIPFTR just before STRVPNCNN counts.
+class ActiveRulesPort final : public RulesPort {
+public:
+    Result<PolicyFilterView> policy_filters(const std::string& group) override {
+        auto loaded = rules::ActiveRules::load();
+        if (!loaded.ok()) {
+            return fail("VMN0021", msgcat::line(loaded.error()));
+        }
+        auto snap = std::make_shared<rules::ActiveRules>(std::move(*loaded));
+        PolicyFilterView v;
+        v.rules_loaded = !snap->empty();
+        v.filter_loaded = snap->has_policy_filter(group);
+        v.covers = [snap, group](const IpRange& l, const IpRange& r, int proto, int lp, int rp) {
+            rules::DataEndpoints ep{l, r, proto, lp, rp};
+            return snap->covering(group, ep) != nullptr;
+        };
+        return v;
+    }
+};
+#endif
+
+// TODO(active-rules): used only while the rules team's ActiveRules is not in
+// the build (QVPN_HAVE_ACTIVE_RULES unset). The policy filter check then
+// fails with VMN0021 (then TCP8601 reason 1): without it QTOVMAN cannot tell
+// whether a group's policy filter is loaded, nor that none is.
 class RulesUnavailable final : public RulesPort {
 public:
     Result<PolicyFilterView> policy_filters(const std::string&) override {
@@ -193,12 +230,24 @@ Result<std::unique_ptr<PolicyPort>> make_policy_port() {
     return std::unique_ptr<PolicyPort>(std::make_unique<DbPolicy>(std::move(db)));
 }
 
-Result<std::unique_ptr<sa::SaBackend>> make_sa_backend(policy::DataPath path, joblog::JobLog&) {
+Result<std::unique_ptr<sa::SaBackend>> make_sa_backend(policy::DataPath path,
+                                                       joblog::JobLog& log) {
+#ifdef QVPN_HAVE_SA_BACKEND
+    sa::BackendOptions opts;
+    opts.log = &log;
+    return sa::make_backend(path, opts);
+#else
+    (void)log;
     return std::unique_ptr<sa::SaBackend>(std::make_unique<SaUnavailable>(path));
+#endif
 }
 
 std::unique_ptr<RulesPort> make_rules_port(joblog::JobLog&) {
+#ifdef QVPN_HAVE_ACTIVE_RULES
+    return std::make_unique<ActiveRulesPort>();
+#else
     return std::make_unique<RulesUnavailable>();
+#endif
 }
 
 }  // namespace qvpn::vman

@@ -9,6 +9,7 @@
 
 #include <net/if.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -17,6 +18,7 @@
 #include "core/base/text.hpp"
 #include "core/msg/catalog.hpp"
 #include "core/ipc/policy_json.hpp"
+#include "daemon/ike/crypto/suite.hpp"
 #include "daemon/sa/sa_json.hpp"
 #include "daemon/vman/child_json.hpp"
 
@@ -29,6 +31,9 @@ using namespace std::chrono_literals;
 
 constexpr auto kEndTimeout = 10s;       // peer and key manager to delete SAs
 constexpr auto kShutdownTimeout = 20s;  // everything ended before exit
+// A key manager that ended has this long to come back before the
+// connections waiting for it go to error (TCP8605, TCP8601 reason 5).
+constexpr auto kKeyManagerGrace = 30s;
 
 int64_t now_us() {
     return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -611,12 +616,9 @@ bool Server::begin_dynamic(Conn& c, std::optional<IpAddress> populated_remote) {
         fail_start(c, pol.error(), 1);
         return false;
     }
-    auto filters = rules_->policy_filters(c.ref.group);
-    if (!filters.ok()) {
-        fail_start(c, filters.error(), 1);
-        return false;
-    }
-    auto checked = check_dynamic_start(*pol, system_view(), *filters, enabled_views(),
+    std::string group = c.ref.group;
+    FilterSource filters = [this, group] { return rules_->policy_filters(group); };
+    auto checked = check_dynamic_start(*pol, system_view(), filters, enabled_views(),
                                        populated_remote);
     if (auto* f = std::get_if<CheckFailure>(&checked)) {
         fail_start(c, f->detail, f->reason);
@@ -660,12 +662,9 @@ bool Server::begin_manual(Conn& c) {
         fail_start(c, m.error(), 1);
         return false;
     }
-    auto filters = rules_->policy_filters(c.ref.name);
-    if (!filters.ok()) {
-        fail_start(c, filters.error(), 1);
-        return false;
-    }
-    auto checked = check_manual_start(*m, system_view(), *filters, enabled_views());
+    std::string name = c.ref.name;
+    FilterSource filters = [this, name] { return rules_->policy_filters(name); };
+    auto checked = check_manual_start(*m, system_view(), filters, enabled_views());
     if (auto* f = std::get_if<CheckFailure>(&checked)) {
         fail_start(c, f->detail, f->reason);
         return false;
@@ -696,10 +695,7 @@ bool Server::begin_manual(Conn& c) {
     }
     ch.ts_local = {tl};
     ch.ts_remote = {tr};
-    // TODO(manual-algorithms): turning the manual connection's CL algorithm
-    // names into IANA transform IDs belongs with the SA team's mapping, which
-    // is not in this build; until then the install below fails with
-    // VMN001B and the connection goes to error with TCP8601 reason 6.
+    fill_manual_keys(*m, ch);
     if (auto s = sa_->install(ch); !s.ok()) {
         fail_start(c, s.error(), 6);
         return false;
@@ -711,6 +707,44 @@ bool Server::begin_manual(Conn& c) {
     log_.message(msg("VMN0014", c.ref.name), {.conn = c.ref.name});
     journal(c, "*ENABLED");
     return true;
+}
+
+void Server::fill_manual_keys(const policy::ManualConnection& m, sa::ChildSa& ch) {
+    bool esp = m.protocol == policy::Protocol::Esp || m.protocol == policy::Protocol::AhEsp;
+    bool ah = m.protocol == policy::Protocol::Ah || m.protocol == policy::Protocol::AhEsp;
+    if (esp) {
+        ike::crypto::EncrAlg e = ike::crypto::encr_from_policy(m.encryption);
+        ike::IntegId i = ike::crypto::integ_from_policy(m.authentication);
+        auto keys = [&](uint32_t spi, const SecretBytes& ek, const SecretBytes& ak) {
+            sa::SaKeys k;
+            k.spi = spi;
+            k.encr = e.id;
+            k.encr_key_bits = e.key_bits;
+            k.encr_key = ek;  // key || salt, as the manual key is stored
+            k.integ = i;
+            k.integ_key = ak;
+            return k;
+        };
+        ch.esp = sa::SaPair{keys(m.esp.spi_in, m.esp.enc_in, m.esp.auth_in),
+                            keys(m.esp.spi_out, m.esp.enc_out, m.esp.auth_out)};
+    }
+    if (ah) {
+        policy::DataAuth a =
+            m.protocol == policy::Protocol::AhEsp ? m.ah_authentication : m.authentication;
+        ike::IntegId i = ike::crypto::integ_from_policy(a);
+        auto keys = [&](uint32_t spi, const SecretBytes& ak) {
+            sa::SaKeys k;
+            k.spi = spi;
+            k.integ = i;
+            k.integ_key = ak;
+            return k;
+        };
+        ch.ah = sa::SaPair{keys(m.ah.spi_in, m.ah.auth_in), keys(m.ah.spi_out, m.ah.auth_out)};
+    }
+    // RFC 4303 2.2 and 3.4.3: a manually keyed SA cannot keep its sequence
+    // numbers across a restart of either side, so the receiver does not check
+    // them (otherwise the first restart would make every packet a replay).
+    ch.replay_window = 0;
 }
 
 bool Server::arm_on_demand(Conn& c) {
@@ -732,6 +766,7 @@ bool Server::arm_on_demand(Conn& c) {
     if (!set_state(c, ConnState::OnDemand).ok()) {
         return false;
     }
+    log_.message(msg("VMN0024", c.ref.name), {.conn = c.ref.name});
     journal(c, "*ONDEMAND");
     return true;
 }
@@ -874,6 +909,15 @@ void Server::journal(const Conn& c, std::string_view state, const std::string& e
         e.rep = c.plan->remote_endpoint.to_string();
     }
     e.corf = std::to_string(c.refreshes);
+    if (!c.children.empty()) {
+        const sa::Lifetime& lt = c.children.back().lifetime;
+        if (lt.soft_seconds > 0) {
+            int64_t next = now_us() + static_cast<int64_t>(lt.soft_seconds) * 1000000;
+            e.rfda = journal::date8(next);
+            e.rfti = journal::time6(next);
+        }
+        e.rfls = lt.soft_bytes > 0 ? std::to_string(lt.soft_bytes / 1024) : "*NOMAX";
+    }
     e.saph = phase;
     e.errc = errc;
     if (!c.ike.is_null()) {
@@ -891,6 +935,10 @@ void Server::journal(const Conn& c, std::string_view state, const std::string& e
 
 void Server::on_km_up(KeyManager& km) {
     log_.debug("km", km.job + " ready");
+    if (km_lost_timer_ != 0) {
+        loop_.cancel(km_lost_timer_);
+        km_lost_timer_ = 0;
+    }
     // Recovery after a restart: connections that were up or starting on
     // this key manager negotiate again.
     for (auto& [k, c] : conns_) {
@@ -915,18 +963,38 @@ void Server::on_km_up(KeyManager& km) {
 }
 
 void Server::on_km_down(KeyManager& km) {
-    // Connections of this key manager lose their negotiator: enabled ones
-    // keep their SAs until it is back and negotiate again; those still
-    // negotiating start over when it is back.
+    // Connections of this key manager lose their negotiator. Enabled ones
+    // this system started keep their SAs and negotiate again once it is back
+    // (on_km_up); those a peer started cannot be re-initiated here and end in
+    // error, as do those still starting when it does not come back in time.
+    int version = km.ike_version;
     for (auto& [k, c] : conns_) {
-        if (c.ref.ike_version != km.ike_version || c.ref.manual) {
+        if (c.ref.ike_version != version || c.ref.manual) {
             continue;
         }
-        if (c.state == ConnState::Enabled) {
-            (void)set_state(c, ConnState::Starting);
-        } else if (c.state == ConnState::Stopping) {
+        bool responder = c.ref.name.find(":R") != std::string::npos;
+        if (c.state == ConnState::Stopping) {
             finish_end(c, msg("TCP8602", c.ref.name, 2));
+        } else if (responder && is_active(c.state)) {
+            fail_start(c, msg("TCP8605"), 5);
+        } else if (c.state == ConnState::Enabled) {
+            (void)set_state(c, ConnState::Starting);
         }
+    }
+    if (km_lost_timer_ == 0 && !shutting_down_) {
+        km_lost_timer_ = loop_.after(kKeyManagerGrace, [this, version] {
+            km_lost_timer_ = 0;
+            KeyManager* again = kms_->for_version(version);
+            if (again != nullptr && again->ready) {
+                return;
+            }
+            for (auto& [k, c] : conns_) {
+                if (c.ref.ike_version == version && !c.ref.manual &&
+                    c.state == ConnState::Starting) {
+                    fail_start(c, msg("TCP8605"), 5);
+                }
+            }
+        });
     }
     if (shutting_down_) {
         maybe_finish_shutdown();
@@ -951,7 +1019,11 @@ void Server::on_km_message(KeyManager& km, const ipc::KmMessage& m) {
     const json& j = m.control;
     std::string op = j["op"].get<std::string>();
     if (op == "ike_up") {
-        if (Conn* c = find_conn(j.value("conn", ""))) {
+        Conn* c = find_conn(j.value("conn", ""));
+        if (c == nullptr) {
+            c = adopt_responder(j.value("conn", ""), j.value("group", ""), km.ike_version);
+        }
+        if (c != nullptr) {
             c->ike = j;
             if (journals_activity(c->ref.journaling)) {
                 journal(*c, state_name(c->state), {}, "1");
@@ -974,7 +1046,8 @@ void Server::km_child_up(const json& j) {
     std::string name = j.value("conn", "");
     Conn* c = find_conn(name);
     auto ch = sa::child_sa_from_json(j.contains("sa") ? j["sa"] : json());
-    KeyManager* km = c != nullptr ? kms_->for_version(c->ref.ike_version) : nullptr;
+    int version = j.value("ike_version", 2);
+    KeyManager* km = kms_->for_version(c != nullptr ? c->ref.ike_version : version);
     auto answer = [&](bool ok) {
         if (km != nullptr) {
             (void)kms_->send(*km, ipc::encode_control({{"op", "installed"},
@@ -983,7 +1056,11 @@ void Server::km_child_up(const json& j) {
                                                        {"ok", ok}}));
         }
     };
-    if (c == nullptr || c->state != ConnState::Starting) {
+    if (c == nullptr) {
+        // A connection the peer started: <group>:R<n>.
+        c = adopt_responder(name, j.value("group", ""), version);
+    }
+    if (c == nullptr || (c->state != ConnState::Starting && c->state != ConnState::Enabled)) {
         answer(false);
         return;
     }
@@ -992,18 +1069,57 @@ void Server::km_child_up(const json& j) {
         fail_start(*c, ch.error(), 6);
         return;
     }
-    if (auto s = sa_->install(*ch); !s.ok()) {
+    // After a key manager restart the connection negotiates again under its
+    // reqid while the old SAs still carry traffic: replace, new first.
+    bool again = std::any_of(c->children.begin(), c->children.end(),
+                             [&](const sa::ChildSa& x) { return x.reqid == ch->reqid; });
+    auto installed = again ? sa_->replace(ch->reqid, *ch) : sa_->install(*ch);
+    if (!installed.ok()) {
         answer(false);
-        fail_start(*c, s.error(), 6);
+        fail_start(*c, installed.error(), 6);
         return;
     }
+    std::erase_if(c->children, [&](const sa::ChildSa& x) { return x.reqid == ch->reqid; });
     c->children.push_back(*ch);
+    if (!c->plan && !ch->ts_local.empty() && !ch->ts_remote.empty()) {
+        c->plan = StartPlan{ch->local, ch->remote, ch->ts_local[0].addrs, ch->ts_remote[0].addrs};
+    }
     answer(true);
+    if (c->state == ConnState::Enabled) {
+        journal(*c, "*ENABLED");  // another CHILD_SA of the same connection
+        return;
+    }
     if (set_state(*c, ConnState::Enabled).ok()) {
         log_.message(msg("VMN0014", c->ref.name), {.conn = c->ref.name});
         journal(*c, "*ENABLED");
         wake_start_waiters(*c, ipc::Reply::success({msg("VMN0014", c->ref.name)}));
     }
+}
+
+Conn* Server::adopt_responder(const std::string& name, const std::string& group_hint,
+                              int ike_version) {
+    std::string group = group_hint;
+    if (group.empty()) {
+        auto colon = name.rfind(":R");
+        if (colon == std::string::npos) {
+            return nullptr;
+        }
+        group = name.substr(0, colon);
+    }
+    auto ref = policy_->responder_ref(name, group);
+    if (!ref.ok()) {
+        log_.message(ref.error(), {.conn = name});
+        return nullptr;
+    }
+    ref->ike_version = ike_version;
+    Conn& c = conn_for(*ref);
+    if (c.reqid == 0) {
+        c.reqid = next_reqid_++;
+    }
+    if (c.state == ConnState::Idle && set_state(c, ConnState::Starting).ok()) {
+        c.start_us = now_us();
+    }
+    return &c;
 }
 
 void Server::km_child_rekeyed(const json& j) {

@@ -85,6 +85,7 @@ private:
     bool begin_start(Conn& c, std::optional<IpAddress> populated_remote = std::nullopt);
     bool begin_dynamic(Conn& c, std::optional<IpAddress> populated_remote);
     bool begin_manual(Conn& c);
+    static void fill_manual_keys(const policy::ManualConnection& m, sa::ChildSa& ch);
     bool arm_on_demand(Conn& c);
     void fail_start(Conn& c, const Msg& detail, int reason);
     void begin_end(Conn& c, bool by_server);
@@ -100,6 +101,8 @@ private:
     void on_km_up(KeyManager& km);
     void on_km_down(KeyManager& km);
     void km_child_up(const nlohmann::json& j);
+    Conn* adopt_responder(const std::string& name, const std::string& group_hint,
+                          int ike_version);
     void km_child_rekeyed(const nlohmann::json& j);
     void km_child_down(const nlohmann::json& j);
     void km_failed(const nlohmann::json& j);
@@ -132,6 +135,7 @@ private:
     bool shutting_down_ = false;
     std::vector<int> shutdown_waiters_;
     EventLoop::TimerId shutdown_timer_ = 0;
+    EventLoop::TimerId km_lost_timer_ = 0;
 };
 
 }  // namespace qvpn::vman

@@ -61,14 +61,24 @@ std::optional<CheckFailure> check_overlap(const std::string& name, const IpRange
     return std::nullopt;
 }
 
+struct Services {
+    int protocol = 0, local_port = 0, remote_port = 0;
+};
+
 std::optional<CheckFailure> check_filter(const std::string& name, const std::string& group,
-                                         const IpRange& l, const IpRange& r,
+                                         const IpRange& l, const IpRange& r, Services sv,
                                          const PolicyFilterView& f) {
     if (!f.rules_loaded) {
         return failure(msg("TCP8604", name, 3), 1);
     }
     if (!f.filter_loaded) {
         return failure(msg("TCP8628", name, group), 1);
+    }
+    if (f.covers) {
+        if (f.covers(l, r, sv.protocol, sv.local_port, sv.remote_port)) {
+            return std::nullopt;
+        }
+        return failure(msg("TCP8624", name, l.to_string(), r.to_string()), 1);
     }
     for (const auto& [sl, sr] : f.scopes) {
         if (sl.contains(l) && sr.contains(r)) {
@@ -146,7 +156,7 @@ std::string endpoint_text(const DataEndpoint& e) {
 }
 
 CheckResult check_dynamic_start(const ConnectionPolicy& p, const SystemView& sys,
-                                const PolicyFilterView& filters,
+                                const FilterSource& filter_source,
                                 const std::vector<EnabledView>& enabled,
                                 std::optional<IpAddress> populated_remote) {
     const auto& c = p.connection;
@@ -232,6 +242,11 @@ CheckResult check_dynamic_start(const ConnectionPolicy& p, const SystemView& sys
         return failure(msg("VMN0022", name), 1);
     }
 
+    auto filters_r = filter_source();
+    if (!filters_r.ok()) {
+        return failure(filters_r.error(), 1);
+    }
+    const PolicyFilterView& filters = *filters_r;
     if (g.policy_filter == PolicyFilter::None) {
         // A dynamic policy filter: single endpoints, started by this system,
         // and no loaded policy filter for it.
@@ -245,7 +260,8 @@ CheckResult check_dynamic_start(const ConnectionPolicy& p, const SystemView& sys
             return failure(msg("TCP8604", name, 8), 1);
         }
         plan.dynamic_policy_filter = true;
-    } else if (auto f = check_filter(name, g.name, plan.local_data, plan.remote_data, filters)) {
+    } else if (auto f = check_filter(name, g.name, plan.local_data, plan.remote_data,
+                                     {c.protocol, c.local_port, c.remote_port}, filters)) {
         return *f;
     }
 
@@ -314,7 +330,7 @@ std::optional<CheckFailure> check_key(const std::string& name, std::string_view 
 }  // namespace
 
 CheckResult check_manual_start(const ManualConnection& m, const SystemView& sys,
-                               const PolicyFilterView& filters,
+                               const FilterSource& filter_source,
                                const std::vector<EnabledView>& enabled) {
     const std::string& name = m.name;
     auto lep = IpAddress::parse(m.local_address);
@@ -399,13 +415,19 @@ CheckResult check_manual_start(const ManualConnection& m, const SystemView& sys,
     if (sys.is_local && !sys.is_local(plan.local_endpoint)) {
         return failure(msg("TCP8620", name, plan.local_endpoint.to_string()), 2);
     }
+    auto filters_r = filter_source();
+    if (!filters_r.ok()) {
+        return failure(filters_r.error(), 1);
+    }
+    const PolicyFilterView& filters = *filters_r;
     if (m.policy_filter == PolicyFilter::None) {
         if (!plan.local_data.is_single() || !plan.remote_data.is_single() ||
             filters.filter_loaded) {
             return failure(msg("TCP8604", name, 8), 1);
         }
         plan.dynamic_policy_filter = true;
-    } else if (auto f = check_filter(name, name, plan.local_data, plan.remote_data, filters)) {
+    } else if (auto f = check_filter(name, name, plan.local_data, plan.remote_data,
+                                     {m.ip_protocol, m.local_port, m.remote_port}, filters)) {
         return *f;
     }
     if (auto f = check_overlap(name, plan.local_data, plan.remote_data, enabled)) {

@@ -39,6 +39,11 @@ struct PolicyFilterView {
     bool filter_loaded = false;  // an IPSEC rule for this group is active
     // Local and remote address scope of the group's IPSEC rules.
     std::vector<std::pair<IpRange, IpRange>> scopes;
+    // When set, asked instead of `scopes`: does one of the group's policy
+    // filters contain these data endpoints, protocol and ports (0: any)?
+    std::function<bool(const IpRange& local, const IpRange& remote, int protocol,
+                       int local_port, int remote_port)>
+        covers;
 };
 
 struct EnabledView {
@@ -62,14 +67,18 @@ std::string endpoint_text(const policy::DataEndpoint& e);
 // Dynamic-key connection started locally (STRVPNCNN, autostart, acquire).
 // `populated_remote`: the remote data endpoint taken from an outbound packet
 // (populate from packet).
+// The loaded policy filters are asked for only when the checks get that far
+// (a failure to learn them fails the start with reason 1).
+using FilterSource = std::function<Result<PolicyFilterView>()>;
+
 CheckResult check_dynamic_start(const policy::ConnectionPolicy& p, const SystemView& sys,
-                                const PolicyFilterView& filters,
+                                const FilterSource& filters,
                                 const std::vector<EnabledView>& enabled,
                                 std::optional<IpAddress> populated_remote = std::nullopt);
 
 // Manual connection.
 CheckResult check_manual_start(const policy::ManualConnection& m, const SystemView& sys,
-                               const PolicyFilterView& filters,
+                               const FilterSource& filters,
                                const std::vector<EnabledView>& enabled);
 
 // Key length for an ESP/AH algorithm as qvpn's SAs carry it: cipher key plus

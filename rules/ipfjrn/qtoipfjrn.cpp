@@ -1,6 +1,6 @@
 // QTOIPFJRN: the packet-rules journal job. Binds the NFLOG group of the
 // JRN = FULL rules, turns every logged packet into one QIPFILTER action
-// entry, and writes them in batches through TfJournal. Started by LODIPFTR
+// entry, and writes them in batches to the QIPFILTER journal. Started by LODIPFTR
 // when the active rules journal, ended (SIGTERM) when they stop doing so.
 // See rules/journal_job.hpp for the limits and the status file.
 #include <fcntl.h>
@@ -26,6 +26,7 @@
 #include "core/base/paths.hpp"
 #include "core/base/text.hpp"
 #include "core/joblog/joblog.hpp"
+#include "journal/journal.hpp"
 #include "rules/journal_job.hpp"
 #include "rules/store.hpp"
 
@@ -120,12 +121,17 @@ public:
         }
         nl_socket_modify_cb(sk_, NL_CB_VALID, NL_CB_CUSTOM, &Job::on_message, this);
         nl_socket_set_nonblocking(sk_);
-        status_.started = saa_timestamp(std::chrono::system_clock::now());
+        status_.started = journal::saa_timestamp(
+            std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count());
         return {};
     }
 
     Status run() {
-        QVPN_ASSIGN(journal_, TfJournal::open());
+        QVPN_ASSIGN(journal_, journal::Writer::open(journal::Journal::Qipfilter,
+                                                    journal::Origin::current(kJournalJob,
+                                                                             kJournalJob)));
         lines_.reload();
         pollfd pfd{nl_socket_get_fd(sk_), POLLIN, 0};
         auto last_status = std::chrono::steady_clock::now();
@@ -210,12 +216,7 @@ private:
             return;
         }
         uint32_t dev = p->inbound ? nfnl_log_msg_get_indev(lm) : nfnl_log_msg_get_outdev(lm);
-        TfEntry e = action_entry(*p, *h, lines_.line_of(dev));
-        if (const struct timeval* tv = nfnl_log_msg_get_timestamp(lm); tv && tv->tv_sec) {
-            e.time = WallTime(std::chrono::seconds(tv->tv_sec) +
-                              std::chrono::microseconds(tv->tv_usec));
-        }
-        pending_.push_back(std::move(e));
+        pending_.push_back(action_entry(*p, *h, lines_.line_of(dev)));
         if (pending_.size() >= kBatch) {
             flush();
         }
@@ -225,7 +226,7 @@ private:
         if (pending_.empty()) {
             return;
         }
-        Status st = journal_->append(pending_);
+        auto st = journal_->append_batch(pending_);
         if (!st.ok()) {
             status_.dropped_size += pending_.size();
             if (!journal_failed_) {
@@ -240,7 +241,7 @@ private:
     }
 
     void check_size() {
-        bool over = journal_->size_bytes() >= limits_.max_bytes;
+        bool over = journal_bytes() >= limits_.max_bytes;
         if (over != over_size_) {
             over_size_ = over;
             if (over) {
@@ -269,9 +270,9 @@ private:
     JobStatus status_;
     struct nl_sock* sk_ = nullptr;
     struct nfnl_log* cfg_ = nullptr;
-    std::unique_ptr<TfJournal> journal_;
+    std::unique_ptr<journal::Writer> journal_;
     LineNames lines_;
-    std::vector<TfEntry> pending_;
+    std::vector<journal::TfEntry> pending_;
     bool have_seq_ = false;
     uint32_t next_seq_ = 0;
     uint64_t bad_ = 0;

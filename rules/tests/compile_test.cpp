@@ -262,8 +262,9 @@ FILTER_INTERFACE LINE = TRLINE SET = pre, pol, web
     // The policy filter: outbound through XFRM, inbound out of it, journaled.
     BOOST_CHECK(u.body.find("rt ipsec exists counter log group 77 prefix \"QF 3 2 I O\" accept") !=
                 std::string::npos);
-    BOOST_CHECK(u.body.find("meta ipsec exists counter log group 77 prefix \"QF 3 2 I I\" accept") !=
-                std::string::npos);
+    BOOST_CHECK(
+        u.body.find("meta ipsec exists counter log group 77 prefix \"QF 3 2 I I\" accept") !=
+        std::string::npos);
     BOOST_CHECK(u.body.find("prefix \"QF 3 2 D I\" drop comment \"r2 clear\"") !=
                 std::string::npos);
     BOOST_REQUIRE_EQUAL(u.lines.size(), 1u);
@@ -283,17 +284,21 @@ FILTER_INTERFACE LINE = TRLINE SET = pre, pol, web
     BOOST_CHECK(t.find("ip frag-off & 0x1fff != 0 counter drop comment \"deny\"") !=
                 std::string::npos);
     // With no lines, the script only removes the table.
-    BOOST_CHECK_EQUAL(compose_table({}, {}, Implicit{}), "table inet qvpn {}\ndelete table inet qvpn\n");
+    BOOST_CHECK_EQUAL(compose_table({}, {}, Implicit{}),
+                      "table inet qvpn {}\ndelete table inet qvpn\n");
 }
 
 BOOST_AUTO_TEST_CASE(ppp_wildcards_follow_the_vmap) {
     LinePlan a{"A", "eth1", false, 1, "u1_L0", {}};
     LinePlan b{"DIALIN", "ppp*", true, 1, "u1_L1", {}};
     std::string t = compose_table({""}, {a, b}, Implicit{});
-    BOOST_CHECK(t.find("iifname vmap { \"eth1\" : jump u1_L0_i }\n  iifname \"ppp*\" jump u1_L1_i") !=
+    BOOST_CHECK(
+        t.find("iifname vmap { \"eth1\" : jump u1_L0_i }\n  iifname \"ppp*\" jump u1_L1_i") !=
+        std::string::npos);
+    BOOST_CHECK(t.find("udp dport { 500, 4500 } counter accept comment \"ike\"") !=
                 std::string::npos);
-    BOOST_CHECK(t.find("udp dport { 500, 4500 } counter accept comment \"ike\"") != std::string::npos);
-    BOOST_CHECK(t.find("udp sport { 500, 4500 } counter accept comment \"ike\"") != std::string::npos);
+    BOOST_CHECK(t.find("udp sport { 500, 4500 } counter accept comment \"ike\"") !=
+                std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(speaking_about_ike_and_ipsec) {
@@ -310,7 +315,7 @@ FILTER_INTERFACE LINE = E SET = s
 )");
     const auto& f = p.doc.filters;
     BOOST_CHECK(speaks_about_ike(f[0]));
-    BOOST_CHECK(speaks_about_ike(f[1]));
+    BOOST_CHECK(!speaks_about_ike(f[1]));  // a comparison is not written for IKE
     BOOST_CHECK(!speaks_about_ike(f[2]));
     BOOST_CHECK(speaks_about_ike(f[3]));  // * with ports means TCP and UDP
     BOOST_CHECK(!speaks_about_ike(f[4]));
@@ -321,9 +326,10 @@ FILTER_INTERFACE LINE = E SET = s
 }
 
 BOOST_AUTO_TEST_CASE(evaluate_implicit_and_default) {
-    Parsed p = parse_ok("FILTER SET s ACTION = PERMIT DIRECTION = INBOUND PROTOCOL = TCP DSTPORT = 22\n"
-                        "FILTER SET s ACTION = IPSEC DSTADDR = 10.9.0.0/16 CONNECTION_DEFINITION = g\n"
-                        "FILTER_INTERFACE LINE = E SET = s\n");
+    Parsed p = parse_ok(
+        "FILTER SET s ACTION = PERMIT DIRECTION = INBOUND PROTOCOL = TCP DSTPORT = 22\n"
+        "FILTER SET s ACTION = IPSEC DSTADDR = 10.9.0.0/16 CONNECTION_DEFINITION = g\n"
+        "FILTER_INTERFACE LINE = E SET = s\n");
     Packet ike;
     ike.src = *IpAddress::parse("192.0.2.2");
     ike.dst = *IpAddress::parse("192.0.2.1");
@@ -349,4 +355,29 @@ BOOST_AUTO_TEST_CASE(evaluate_implicit_and_default) {
     Packet back = vpn;
     std::swap(back.src, back.dst);
     BOOST_CHECK_EQUAL(evaluate(p.doc, {"s"}, Implicit{}, true, back).rule, 2);
+}
+
+BOOST_AUTO_TEST_CASE(address_ranges_render_as_prefixes_ranges_or_addresses) {
+    Parsed p = parse_ok(R"(
+ADDRESS a IP = 10.0.0.0 THROUGH 10.0.0.255
+ADDRESS b IP = 10.0.0.1 THROUGH 10.0.0.6
+ADDRESS c IP = 2001:db8:1:: MASK = 48
+ADDRESS d IP = 10.9.0.0 THROUGH 10.9.1.255
+ADDRESS e IP = 10.9.0.0 THROUGH 10.9.2.255
+FILTER SET s ACTION = PERMIT DIRECTION = INBOUND SRCADDR = a
+FILTER SET s ACTION = PERMIT DIRECTION = OUTBOUND DSTADDR = b
+FILTER SET s ACTION = PERMIT DIRECTION = INBOUND SRCADDR = c
+FILTER SET s ACTION = PERMIT DIRECTION = OUTBOUND SRCADDR = d DSTADDR = e
+FILTER SET s ACTION = PERMIT DIRECTION = OUTBOUND SRCADDR = 0.0.0.0/0 DSTADDR <> 192.0.2.7
+FILTER_INTERFACE LINE = E SET = s
+)");
+    CompiledUnit u =
+        compile_unit(p.doc, {{"E", "eth0", false, {"s"}}}, {.unit = 1, .nflog_group = 1});
+    BOOST_TEST_MESSAGE(u.body);
+    for (const char* want : {"ip saddr 10.0.0.0/24 ", "ip daddr 10.0.0.1-10.0.0.6 ",
+                             "ip6 saddr 2001:db8:1::/48 ", "ip saddr 10.9.0.0/23 ",
+                             "ip daddr 10.9.0.0-10.9.2.255 ",
+                             "ip daddr { 0.0.0.0-192.0.2.6, 192.0.2.8-255.255.255.255 } "}) {
+        BOOST_CHECK_MESSAGE(u.body.find(want) != std::string::npos, want);
+    }
 }

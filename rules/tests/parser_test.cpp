@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -328,6 +329,22 @@ BOOST_AUTO_TEST_CASE(unused_set_is_a_warning) {
     BOOST_CHECK_EQUAL(p.warnings[0].id, "RUL0149");
     BOOST_CHECK_EQUAL(p.warnings[0].value(1), kMain + ":2:12");
     BOOST_CHECK_EQUAL(msgcat::severity(p.warnings[0]), 10);
+}
+
+// The example of qvpn-rules(5) and the seeds of the fuzz corpus that are
+// meant to be valid.
+BOOST_AUTO_TEST_CASE(man_page_example_and_valid_seeds) {
+    const char* src = std::getenv("QVPN_SOURCE_DIR");
+    BOOST_REQUIRE(src != nullptr);
+    std::string dir = std::string(src) + "/rules/tests/corpus/rules_parser/";
+    DiskFiles fs;
+    Parsed p = load_rules_file(dir + "man_example.i3p", fs);
+    expect_ok(p);
+    BOOST_CHECK_EQUAL(p.doc.filters.size(), 8u);
+    BOOST_CHECK(p.doc.filters[2].action == Action::Ipsec);
+    BOOST_CHECK(p.doc.filters[2].match.dst.contains(*IpAddress::parse("10.196.8.200")));
+    BOOST_CHECK(p.doc.filters[5].match.starting);
+    expect_ok(load_rules_file(dir + "ibm_samples.i3p", fs));
 }
 
 BOOST_AUTO_TEST_CASE(crlf_line_ends) {

@@ -47,6 +47,10 @@ ip netns exec $NS ss -ulnp | grep "pid=$pid," | grep -q '\[::\]:4500 ' || fail "
 expect_rc 1 VMN0005 in_b STRTCPSVR 'SERVER(*VPN)'
 grep -q '"msgid":"VMN001D"' $B/joblog/QTOVMAN.log || fail "B's job log lacks VMN001D"
 
+# DSPJOBLOG --follow shows what the job writes from now on.
+in_a DSPJOBLOG QTOVMAN --follow > $TMP/follow.txt &
+follow=$!
+sleep 0.5
 # An unknown connection: the detail, then TCP8601 / TCP8602 with reason 1.
 out=$(in_a STRVPNCNN 'CNN(HRgw2FINgw)' 'WAIT(5)' 2>&1); rc=$?
 [ $rc = 1 ] || fail "STRVPNCNN rc $rc: $out"
@@ -57,6 +61,11 @@ out=$(in_a ENDVPNCNN 'CNN(HRgw2FINgw)' 2>&1); rc=$?
 [ $rc = 1 ] && echo "$out" | grep -q '^VMN0017' && echo "$out" | tail -1 | grep -q '^TCP8602: .*reason code 1' \
   || fail "ENDVPNCNN unknown: rc $rc $out"
 expect_rc 1 VMN0017 in_a RSTVPNCNN 'CNN(HRgw2FINgw)'
+sleep 0.5
+kill $follow
+wait $follow 2>/dev/null
+grep -q 'TCP8601 .*conn=HRgw2FINgw' $TMP/follow.txt || fail "--follow missed TCP8601: $(cat $TMP/follow.txt)"
+grep -q 'TCP8602 .*conn=HRgw2FINgw' $TMP/follow.txt || fail "--follow missed TCP8602"
 js=$(in_a DSPJOBLOG QTOVMAN --json)
 [ "${js:0:1}" = "[" ] && echo "$js" | grep -q '"msgid":"VMN0001"' || fail "DSPJOBLOG --json: $js"
 expect_rc 1 CPF3C53 in_a DSPJOBLOG 'JOB(NOSUCHJOB)'

@@ -20,7 +20,9 @@ ConnectionPolicy branch_office() {
     p.group.role = SystemRole::Gw2Gw;
     p.group.lines = {"TRLINE"};
     p.group.journaling = Journaling::All;
+    p.group.key_policies = {"HRgw2FINgwBS"};
     p.group.remote_key_servers = {{IdType::IPv4, "198.51.100.250"}};
+    p.group.position = 1;
     p.key.name = "HRgw2FINgwBS";
     p.key.remote = {IdType::IPv4, "198.51.100.250"};
     p.key.psk = SecretBytes(as_view("topsecretstuff"));
@@ -48,6 +50,8 @@ BOOST_AUTO_TEST_CASE(policy_round_trip) {
     BOOST_TEST((back->connection.remote_id == p.connection.remote_id));
     BOOST_TEST((back->group.journaling == Journaling::All));
     BOOST_TEST(back->group.lines.at(0) == "TRLINE");
+    BOOST_TEST(back->group.key_policies.at(0) == "HRgw2FINgwBS");
+    BOOST_TEST(back->group.position == 1);
     BOOST_TEST(back->key.psk.size() == 14u);
     BOOST_TEST(equal_ct(back->key.psk.view(), as_view("topsecretstuff")));
     BOOST_TEST((back->key.transforms == p.key.transforms));

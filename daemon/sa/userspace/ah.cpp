@@ -19,8 +19,12 @@ Result<std::unique_ptr<AhTransform>> AhTransform::create(const SaKeys& k, bool e
     return t;
 }
 
-size_t AhTransform::header_len(bool v6) const {
-    return align(kAhFixed + integ_->icv_len(), v6 ? 8 : 4);
+size_t AhTransform::header_len(bool) const {
+    // RFC 4302 2.2 asks for 32-bit alignment with IPv4 and 64-bit with IPv6.
+    // Linux pads IPv4 to 64 bits as well and, unless the SA says otherwise
+    // (XFRM_STATE_ALIGN4), refuses anything else: send 64-bit aligned (also
+    // legal for IPv4), accept either.
+    return align(kAhFixed + integ_->icv_len(), 8);
 }
 
 bool AhTransform::peek(const uint8_t* ah, size_t len, uint32_t& spi, uint32_t& seq_lo) {
@@ -37,6 +41,7 @@ bool AhTransform::peek(const uint8_t* ah, size_t len, uint32_t& spi, uint32_t& s
 // high sequence bits. ah..ah+rest_len is the AH header and payload.
 bool AhTransform::icv(const uint8_t* ip_hdr, size_t ip_len, uint8_t* ah, size_t rest_len,
                       uint64_t seq, uint8_t* out) {
+    size_t icv_field = size_t(ah[1] + 2) * 4 - kAhFixed;  // ICV and its padding
     uint8_t hdr[kIpv6Hdr];
     std::memcpy(hdr, ip_hdr, ip_len);
     if (ip_len == kIpv4Hdr) {
@@ -50,7 +55,6 @@ bool AhTransform::icv(const uint8_t* ip_hdr, size_t ip_len, uint8_t* ah, size_t 
         hdr[7] = 0;                   // hop limit
     }
     // The ICV field is zeroed in place for the computation and restored.
-    size_t icv_field = header_len(ip_len == kIpv6Hdr) - kAhFixed;
     uint8_t saved[64];
     std::memcpy(saved, ah + kAhFixed, icv_field);
     std::memset(ah + kAhFixed, 0, icv_field);
@@ -132,12 +136,16 @@ AhTransform::Verdict AhTransform::open(Pkt& p, const IpAddress& src, const IpAdd
     }
     uint8_t* ah = p.data() + (v6 ? 0 : kIpv4Hdr);
     size_t rest = p.len - (v6 ? 0 : kIpv4Hdr);
-    size_t hl = header_len(v6);
-    if (rest < hl) {
+    if (rest < kAhFixed) {
         return Verdict::Short;
     }
-    if (size_t(ah[1] + 2) * 4 != hl) {
+    size_t hl = size_t(ah[1] + 2) * 4;
+    size_t need = kAhFixed + integ_->icv_len();
+    if (hl != align(need, 8) && (v6 || hl != align(need, 4))) {
         return Verdict::Malformed;
+    }
+    if (rest < hl) {
+        return Verdict::Short;
     }
     if (p.tailroom() < 4) {
         return Verdict::Short;

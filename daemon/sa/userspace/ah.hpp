@@ -19,8 +19,8 @@ public:
 
     static Result<std::unique_ptr<AhTransform>> create(const SaKeys& keys, bool esn);
 
-    // AH header length for this SA and outer family (ICV padded to 4 bytes
-    // for IPv4, 8 for IPv6).
+    // AH header length as sent (the ICV padded to 64 bits for either
+    // family; see ah.cpp).
     size_t header_len(bool v6) const;
 
     // p holds what AH protects (an ESP packet, an inner IP packet, or a

@@ -6,20 +6,26 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "daemon/sa/userspace/ip_hdr.hpp"
+#include "daemon/sa/userspace/offload.hpp"
 
 namespace qvpn::sa::us {
 
 namespace {
 
-constexpr int kBatch = 32;
+constexpr int kBatch = 64;
 constexpr size_t kHeadroom = 128;  // outer IPv6 + AH + ESP header + IV + IPComp header
 constexpr size_t kMaxPacket = 9216;
 constexpr size_t kTailroom = 256;  // padding, trailer, ICV, TFC rounding
 constexpr size_t kBufSize = kHeadroom + kMaxPacket + kTailroom;
+constexpr size_t kSuperPacket = 65536 + VnetHdr::kSize;  // one TSO read from TUN
+constexpr int kUdpBatch = 8;                 // coalesced UDP datagrams per receive call
+constexpr size_t kUdpBig = 65536;            // one of them
+constexpr int kGsoMaxSegments = 64;          // the kernel's UDP_MAX_SEGMENTS (older kernels)
 constexpr int64_t kAcquireIntervalNs = 5'000'000'000;  // one acquire per trap per 5 s
 
 int64_t now_ns() {
@@ -30,7 +36,9 @@ int64_t now_ns() {
 
 enum SockIdx { kUdp4, kUdp6, kEsp4, kEsp6, kAh4, kAh6, kSockCount };
 
-void count_bytes(Life& life, uint64_t n, int64_t now, const std::function<void(bool)>& expire) {
+// A template, not std::function: this runs for every packet.
+template <class Expire>
+void count_bytes(Life& life, uint64_t n, int64_t now, const Expire& expire) {
     uint64_t total = life.bytes.fetch_add(n, std::memory_order_relaxed) + n;
     life.packets.fetch_add(1, std::memory_order_relaxed);
     life.last_use_ns.store(now, std::memory_order_relaxed);
@@ -65,8 +73,21 @@ struct Datapath::Worker {
         sockaddr_storage addr[kBatch];
         alignas(cmsghdr) uint8_t ctrl[kBatch][64];
     } send[kSockCount];
+    // ESP-in-UDP: runs of equal-sized packets to one peer go out as one
+    // UDP GSO send; the own socket reads coalesced (UDP GRO) datagrams.
+    mmsghdr gso_msgs[kBatch];
+    alignas(cmsghdr) uint8_t gso_ctrl[kBatch][96];
+    std::vector<uint8_t> udp_big;
+    mmsghdr umsgs[kUdpBatch];
+    iovec uiov[kUdpBatch];
+    sockaddr_storage uaddr[kUdpBatch];
+    alignas(cmsghdr) uint8_t uctrl[kUdpBatch][64];
     Deflater deflater;
     std::vector<uint8_t> scratch = std::vector<uint8_t>(65536 + kHeadroom);
+    // TUN offloads: the TSO packet read, and the GRO packet being joined
+    std::vector<uint8_t> big;
+    std::vector<uint8_t> gro_buf;
+    std::unique_ptr<Coalescer> gro;
 
     Worker() : mem(size_t(kBatch) * kBufSize) {
         for (int i = 0; i < kBatch; ++i) {
@@ -197,6 +218,7 @@ struct InboundCtx {
     int tun_fd;
     int64_t now;
     const std::function<void(SaEvent)>& sink;
+    Coalescer* gro;  // TUN offloads on: packets are joined before writing
 };
 
 void expire_event(const std::function<void(SaEvent)>& sink, const InSa& sa, bool hard) {
@@ -290,6 +312,10 @@ void deliver(InboundCtx& c, InSa& sa, Pkt& p, uint8_t nh, const IpAddress& src,
     }
     if (!allowed) {
         ++sa.selector_drops;
+        return;
+    }
+    if (c.gro) {
+        c.gro->add(p.data(), p.len);
         return;
     }
     ssize_t w = write(c.tun_fd, p.data(), p.len);
@@ -398,6 +424,19 @@ void input_ah(InboundCtx& c, Pkt& p, const IpAddress& src, const IpAddress& dst,
 
 }  // namespace
 
+void Datapath::attach_gro(Worker& w, int tun_fd) {
+    if (!cfg_.vnet_hdr || w.gro) {
+        return;
+    }
+    w.gro_buf.resize(kSuperPacket + kHeadroom);
+    w.gro = std::make_unique<Coalescer>(w.gro_buf.data(), w.gro_buf.size(),
+                                        [this, tun_fd](uint8_t* p, size_t len) {
+                                            if (write(tun_fd, p, len) == ssize_t(len)) {
+                                                ++stats_.tun_out;
+                                            }
+                                        });
+}
+
 void Datapath::input_udp(ByteView d, const IpAddress& from, const IpAddress& to) {
     std::lock_guard<std::mutex> g(external_mu_);
     if (d.size() < 8 || d.size() > kMaxPacket) {
@@ -406,12 +445,76 @@ void Datapath::input_udp(ByteView d, const IpAddress& from, const IpAddress& to)
     }
     auto snap = snap_.load();
     Worker& w = *external_;
+    attach_gro(w, cfg_.tun_fds.front());
     Pkt& p = w.pkts[0];
     p.reset(kHeadroom);
     std::memcpy(p.put(d.size()), d.data(), d.size());
     InboundCtx c{*snap, stats_, w.deflater, w.scratch, w.slot, cfg_.tun_fds.front(), now_ns(),
-                 sink_};
+                 sink_, w.gro.get()};
     input_esp(c, p, from, to);
+    if (w.gro) {
+        w.gro->flush();  // one datagram at a time: nothing to wait for
+    }
+}
+
+// Our own ESP-in-UDP socket: coalesced datagrams (UDP GRO) are cut at the
+// segment size the kernel reports and each ESP packet is opened on its own.
+void Datapath::inbound_udp(Worker& w, int fd, int family, int tun_fd) {
+    if (w.udp_big.empty()) {
+        w.udp_big.resize(size_t(kUdpBatch) * kUdpBig);
+    }
+    for (int i = 0; i < kUdpBatch; ++i) {
+        w.uiov[i] = {w.udp_big.data() + size_t(i) * kUdpBig, kUdpBig};
+        std::memset(&w.umsgs[i].msg_hdr, 0, sizeof(msghdr));
+        w.umsgs[i].msg_hdr.msg_iov = &w.uiov[i];
+        w.umsgs[i].msg_hdr.msg_iovlen = 1;
+        w.umsgs[i].msg_hdr.msg_name = &w.uaddr[i];
+        w.umsgs[i].msg_hdr.msg_namelen = sizeof w.uaddr[i];
+        w.umsgs[i].msg_hdr.msg_control = w.uctrl[i];
+        w.umsgs[i].msg_hdr.msg_controllen = sizeof w.uctrl[i];
+    }
+    int n = recvmmsg(fd, w.umsgs, kUdpBatch, MSG_DONTWAIT, nullptr);
+    if (n <= 0) {
+        return;
+    }
+    auto snap = snap_.load();
+    InboundCtx c{*snap, stats_, w.deflater, w.scratch, w.slot, tun_fd, now_ns(), sink_,
+                 w.gro.get()};
+    IpAddress to = family == AF_INET6 ? IpAddress::v6({}) : IpAddress::v4(0);
+    for (int i = 0; i < n; ++i) {
+        msghdr& mh = w.umsgs[i].msg_hdr;
+        size_t len = w.umsgs[i].msg_len;
+        auto from = from_sockaddr(w.uaddr[i]);
+        if (!from || (mh.msg_flags & MSG_TRUNC)) {
+            ++stats_.malformed;
+            continue;
+        }
+        size_t seg = len;
+        for (cmsghdr* cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+            if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
+                int g = 0;
+                std::memcpy(&g, CMSG_DATA(cm), sizeof g);
+                if (g > 0) {
+                    seg = size_t(g);
+                }
+            }
+        }
+        const uint8_t* d = static_cast<const uint8_t*>(w.uiov[i].iov_base);
+        for (size_t off = 0; off < len; off += seg) {
+            size_t l = len - off < seg ? len - off : seg;
+            // RFC 3948 2.2: a keepalive or IKE (zero marker) is not ESP.
+            if (l < 8 || l > kMaxPacket || get_be32(d + off) == 0) {
+                continue;
+            }
+            Pkt& p = w.pkts[0];
+            p.reset(kHeadroom);
+            std::memcpy(p.put(l), d + off, l);
+            input_esp(c, p, *from, to);
+        }
+    }
+    if (w.gro) {
+        w.gro->flush();
+    }
 }
 
 void Datapath::inbound_loop(int slot) {
@@ -441,6 +544,7 @@ void Datapath::inbound_loop(int slot) {
     }
     pfds.push_back({stop_fd_, POLLIN, 0});
     int tun_fd = cfg_.tun_fds.front();
+    attach_gro(w, tun_fd);
 
     while (!stop_.load()) {
         if (poll(pfds.data(), nfds_t(pfds.size()), -1) < 0 && errno != EINTR) {
@@ -451,6 +555,10 @@ void Datapath::inbound_loop(int slot) {
                 continue;
             }
             const Src& s = srcs[k];
+            if (s.udp) {
+                inbound_udp(w, s.fd, s.family, tun_fd);
+                continue;
+            }
             for (int i = 0; i < kBatch; ++i) {
                 Pkt& p = w.pkts[i];
                 p.reset(kHeadroom);
@@ -468,7 +576,8 @@ void Datapath::inbound_loop(int slot) {
                 continue;
             }
             auto snap = snap_.load();
-            InboundCtx c{*snap, stats_, w.deflater, w.scratch, slot, tun_fd, now_ns(), sink_};
+            InboundCtx c{*snap,    stats_, w.deflater, w.scratch, slot, tun_fd, now_ns(),
+                         sink_,    w.gro.get()};
             for (int i = 0; i < n; ++i) {
                 Pkt& p = w.pkts[i];
                 const msghdr& mh = w.rmsgs[i].msg_hdr;
@@ -521,41 +630,275 @@ void Datapath::inbound_loop(int slot) {
                     input_esp(c, p, *from, to);
                 }
             }
+            if (w.gro) {
+                w.gro->flush();  // the batch is done: what is joined goes out
+            }
         }
     }
 }
 
 // ---------------------------------------------------------------- outbound
 
+// Send what the batch holds, per socket; a packet the kernel refuses is
+// counted and skipped.
+void Datapath::send_batches(Worker& w) {
+    int fds[kSockCount] = {udp_out4_.load(std::memory_order_relaxed),
+                           udp_out6_.load(std::memory_order_relaxed), cfg_.raw_esp4,
+                           cfg_.raw_esp6, cfg_.raw_ah4, cfg_.raw_ah6};
+    for (int k = 0; k < kSockCount; ++k) {
+        auto& b = w.send[k];
+        if ((k == kUdp4 || k == kUdp6) && b.n > 1 && udp_gso_.load(std::memory_order_relaxed) &&
+            fds[k] >= 0) {
+            send_udp_gso(w, k, fds[k]);
+            continue;
+        }
+        int done = 0;
+        while (done < b.n) {
+            int r = fds[k] < 0 ? -1 : sendmmsg(fds[k], b.msgs + done, unsigned(b.n - done), 0);
+            if (r <= 0) {
+                if (r < 0 && errno == EINTR) {
+                    continue;
+                }
+                ++stats_.send_errors;
+                ++done;
+                continue;
+            }
+            done += r;
+        }
+        b.n = 0;
+    }
+}
+
+// ESP-in-UDP with UDP GSO: consecutive packets to the same peer from the
+// same address, all of one size (the last may be shorter), leave in one send
+// of their iovecs with UDP_SEGMENT: the kernel routes once and cuts them.
+void Datapath::send_udp_gso(Worker& w, int sock, int fd) {
+    auto& b = w.send[sock];
+    int nmsg = 0;
+    for (int i = 0; i < b.n;) {
+        const msghdr& first = b.msgs[i].msg_hdr;
+        size_t seg = b.iov[i].iov_len;
+        size_t total = seg;
+        int j = i + 1;
+        while (j < b.n && j - i < kGsoMaxSegments && total + b.iov[j].iov_len <= 65000) {
+            const msghdr& m = b.msgs[j].msg_hdr;
+            if (m.msg_namelen != first.msg_namelen ||
+                std::memcmp(m.msg_name, first.msg_name, first.msg_namelen) != 0 ||
+                m.msg_controllen != first.msg_controllen ||
+                std::memcmp(m.msg_control, first.msg_control, first.msg_controllen) != 0 ||
+                b.iov[j].iov_len > seg) {
+                break;
+            }
+            total += b.iov[j].iov_len;
+            bool shorter = b.iov[j].iov_len < seg;
+            ++j;
+            if (shorter) {
+                break;  // only the last segment may be shorter
+            }
+        }
+        msghdr& mh = w.gso_msgs[nmsg].msg_hdr;
+        mh = first;
+        mh.msg_iov = &b.iov[i];
+        mh.msg_iovlen = size_t(j - i);
+        uint8_t* ctrl = w.gso_ctrl[nmsg];
+        std::memcpy(ctrl, first.msg_control, first.msg_controllen);
+        mh.msg_control = ctrl;
+        mh.msg_controllen = first.msg_controllen;
+        if (j - i > 1) {
+            cmsghdr* c = reinterpret_cast<cmsghdr*>(ctrl + first.msg_controllen);
+            c->cmsg_level = SOL_UDP;
+            c->cmsg_type = UDP_SEGMENT;
+            c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+            uint16_t gso = uint16_t(seg);
+            std::memcpy(CMSG_DATA(c), &gso, sizeof gso);
+            mh.msg_controllen += CMSG_SPACE(sizeof(uint16_t));
+        }
+        ++nmsg;
+        i = j;
+    }
+    int done = 0;
+    while (done < nmsg) {
+        int r = sendmmsg(fd, w.gso_msgs + done, unsigned(nmsg - done), 0);
+        if (r <= 0) {
+            if (r < 0 && errno == EINTR) {
+                continue;
+            }
+            if (r < 0 && (errno == EINVAL || errno == EIO || errno == ENOPROTOOPT) &&
+                w.gso_msgs[done].msg_hdr.msg_iovlen > 1) {
+                // A kernel or device without UDP GSO: from now on one by one.
+                udp_gso_.store(false);
+            }
+            ++stats_.send_errors;
+            ++done;
+            continue;
+        }
+        done += r;
+    }
+    b.n = 0;
+}
+
+// One IP packet read from TUN (or cut from a TSO packet): policy lookup,
+// IPComp, ESP, AH, and a place in the send batch of its socket.
+void Datapath::outbound_packet(Worker& w, const Snapshot& snap, int64_t now, Pkt& p) {
+    PacketFlow f;
+    if (!parse_flow(ByteView(p.data(), p.len), f)) {
+        ++stats_.malformed;
+        return;
+    }
+    const SpdEntry* hit = nullptr;
+    for (const auto& e : snap.spd) {
+        if (matches_outbound(e.pair, f)) {
+            hit = &e;
+            break;
+        }
+    }
+    if (!hit) {
+        ++stats_.no_policy;
+        return;
+    }
+    if (!hit->sa) {
+        // A trap: ask for the CHILD_SA (rate-limited), drop the packet.
+        int64_t last = hit->trap->last_acquire_ns.load();
+        if (now - last >= kAcquireIntervalNs &&
+            hit->trap->last_acquire_ns.compare_exchange_strong(last, now)) {
+            SaEvent e;
+            e.kind = SaEvent::Kind::Acquire;
+            e.reqid = hit->reqid;
+            e.conn = hit->conn;
+            e.src = f.src;
+            e.dst = f.dst;
+            e.ip_proto = f.proto;
+            e.src_port = f.src_port;
+            e.dst_port = f.dst_port;
+            if (f.proto == IPPROTO_ICMP || f.proto == IPPROTO_ICMPV6) {
+                // as the kernel reports it: type and code
+                e.src_port = f.src_port >> 8;
+                e.dst_port = f.src_port & 0xff;
+            }
+            ++stats_.acquires;
+            sink_(std::move(e));
+        }
+        return;
+    }
+    OutSa& sa = *hit->sa;
+    if (sa.life.dead.load(std::memory_order_relaxed)) {
+        return;
+    }
+    size_t inner_len = p.len;
+    uint8_t nh;
+    if (sa.mode == Mode::Tunnel) {
+        nh = f.src.is_v4() ? IPPROTO_IPIP : IPPROTO_IPV6;
+    } else {
+        if (f.src != sa.local || f.dst != sa.remote) {
+            ++stats_.no_policy;
+            return;
+        }
+        size_t hl = f.src.is_v4() ? size_t(p.data()[0] & 0x0f) * 4 : kIpv6Hdr;
+        nh = f.src.is_v4() ? p.data()[9] : p.data()[6];
+        p.pull(hl);
+    }
+    if (sa.cpi && p.len >= kIpcompThreshold) {
+        size_t n = w.deflater.compress(p.data(), p.len, w.scratch.data(),
+                                       p.len - kIpcompHdr);
+        if (n) {
+            // RFC 3173 2.2: next header, flags (0), CPI.
+            uint8_t* h = p.data();
+            h[0] = nh;
+            h[1] = 0;
+            put_be16(h + 2, *sa.cpi);
+            std::memcpy(h + kIpcompHdr, w.scratch.data(), n);
+            p.len = kIpcompHdr + n;
+            nh = kIpprotoComp;
+        }
+    }
+    auto overflow = [&](std::atomic<uint64_t>& ctr) -> uint64_t {
+        uint64_t s = ctr.fetch_add(1, std::memory_order_relaxed) + 1;
+        // RFC 4303 3.3.3: the counter never cycles; the SA ends.
+        uint64_t max = sa.esn ? ~uint64_t(0) : 0xffffffffULL;
+        if (s > max || s == 0) {
+            if (!sa.life.dead.exchange(true)) {
+                SaEvent e;
+                e.kind = SaEvent::Kind::HardExpire;
+                e.reqid = sa.reqid;
+                e.conn = sa.conn;
+                e.spi = sa.outer_spi();
+                e.proto = sa.ah_spi ? IpsecProto::Ah : IpsecProto::Esp;
+                sink_(std::move(e));
+            }
+            return 0;
+        }
+        return s;
+    };
+    int sock;
+    if (sa.esp_spi) {
+        uint64_t seq = overflow(sa.esp_seq);
+        size_t tfc = sa.tfc && sa.mode == Mode::Tunnel ? size_t(cfg_.mtu) : 0;
+        if (!seq || !sa.esp[size_t(w.slot)]->seal(p, sa.esp_spi, seq, nh, tfc)) {
+            ++sa.send_errors;
+            return;
+        }
+        nh = IPPROTO_ESP;
+    }
+    if (sa.ah_spi) {
+        uint64_t seq = overflow(sa.ah_seq);
+        uint16_t id = sa.ip_id.fetch_add(1, std::memory_order_relaxed);
+        if (!seq ||
+            !sa.ah[size_t(w.slot)]->seal(p, sa.local, sa.remote, sa.ah_spi, seq, nh, id)) {
+            ++sa.send_errors;
+            return;
+        }
+        sock = sa.local.is_v4() ? kAh4 : kAh6;
+    } else if (sa.encap) {
+        sock = sa.local.is_v4() ? kUdp4 : kUdp6;
+    } else {
+        sock = sa.local.is_v4() ? kEsp4 : kEsp6;
+    }
+    count_bytes(sa.life, inner_len, now, [&](bool hard) {
+        SaEvent e;
+        e.kind = hard ? SaEvent::Kind::HardExpire : SaEvent::Kind::SoftExpire;
+        e.reqid = sa.reqid;
+        e.conn = sa.conn;
+        e.spi = sa.outer_spi();
+        e.proto = sa.ah_spi ? IpsecProto::Ah : IpsecProto::Esp;
+        sink_(std::move(e));
+    });
+    auto& b = w.send[sock];
+    int k = b.n++;
+    msghdr& mh = b.msgs[k].msg_hdr;
+    std::memset(&mh, 0, sizeof mh);
+    b.iov[k] = {p.data(), p.len};
+    mh.msg_iov = &b.iov[k];
+    mh.msg_iovlen = 1;
+    uint16_t port = sock == kUdp4 || sock == kUdp6 ? sa.encap->remote_port : 0;
+    mh.msg_name = &b.addr[k];
+    mh.msg_namelen = to_sockaddr(sa.remote, port, b.addr[k]);
+    if (sock != kAh4) {
+        // The source address of the SA (IPv4 AH carries its own header).
+        add_pktinfo(mh, b.ctrl[k], sa.local);
+    }
+}
+
 void Datapath::outbound_loop(int slot) {
     Worker w;
     w.slot = slot;
     int tun_fd = cfg_.tun_fds[size_t(slot)];
-    int fds[kSockCount] = {-1, -1, cfg_.raw_esp4, cfg_.raw_esp6, cfg_.raw_ah4, cfg_.raw_ah6};
     pollfd pfds[2] = {{tun_fd, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
     size_t read_cap = size_t(cfg_.mtu) < kMaxPacket ? size_t(cfg_.mtu) : kMaxPacket;
-
+    if (cfg_.vnet_hdr) {
+        w.big.resize(kSuperPacket);
+    }
+    int used = 0;  // packet buffers taken in this batch
     auto flush = [&]() {
-        fds[kUdp4] = udp_out4_.load(std::memory_order_relaxed);
-        fds[kUdp6] = udp_out6_.load(std::memory_order_relaxed);
-        for (int k = 0; k < kSockCount; ++k) {
-            auto& b = w.send[k];
-            int done = 0;
-            while (done < b.n) {
-                int r = fds[k] < 0 ? -1 : sendmmsg(fds[k], b.msgs + done, unsigned(b.n - done), 0);
-                if (r <= 0) {
-                    // The one that failed is dropped; go on with the rest.
-                    if (r < 0 && errno == EINTR) {
-                        continue;
-                    }
-                    ++stats_.send_errors;
-                    ++done;
-                    continue;
-                }
-                done += r;
-            }
-            b.n = 0;
+        send_batches(w);
+        used = 0;
+    };
+    auto next_slot = [&]() -> Pkt& {
+        if (used == kBatch) {
+            flush();
         }
+        Pkt& p = w.pkts[used++];
+        p.reset(kHeadroom);
+        return p;
     };
 
     while (!stop_.load()) {
@@ -565,156 +908,68 @@ void Datapath::outbound_loop(int slot) {
         if ((pfds[1].revents & POLLIN) || (pfds[0].revents & (POLLERR | POLLHUP | POLLNVAL))) {
             break;  // stopping, or the TUN device is gone
         }
-        for (;;) {
+        bool empty = false;
+        while (!empty) {
             auto snap = snap_.load();
             int64_t now = now_ns();
-            int got = 0;
-            for (; got < kBatch; ++got) {
-                Pkt& p = w.pkts[got];
-                p.reset(kHeadroom);
-                ssize_t r = read(tun_fd, p.data(), read_cap);
+            for (int reads = 0; reads < kBatch; ++reads) {
+                if (!cfg_.vnet_hdr) {
+                    Pkt& p = next_slot();
+                    ssize_t r = read(tun_fd, p.data(), read_cap);
+                    if (r <= 0) {
+                        --used;
+                        empty = true;
+                        break;
+                    }
+                    p.len = size_t(r);
+                    ++stats_.tun_in;
+                    outbound_packet(w, *snap, now, p);
+                    continue;
+                }
+                // With offloads every read starts with a virtio_net_hdr and
+                // may be a TCP super-packet to cut into segments here.
+                ssize_t r = read(tun_fd, w.big.data(), w.big.size());
                 if (r <= 0) {
+                    empty = true;
                     break;
                 }
-                p.len = size_t(r);
                 ++stats_.tun_in;
-
-                PacketFlow f;
-                if (!parse_flow(ByteView(p.data(), p.len), f)) {
+                if (size_t(r) < VnetHdr::kSize) {
                     ++stats_.malformed;
                     continue;
                 }
-                const SpdEntry* hit = nullptr;
-                for (const auto& e : snap->spd) {
-                    if (matches_outbound(e.pair, f)) {
-                        hit = &e;
-                        break;
-                    }
-                }
-                if (!hit) {
-                    ++stats_.no_policy;
-                    continue;
-                }
-                if (!hit->sa) {
-                    // A trap: ask for the CHILD_SA (rate-limited), drop the packet.
-                    int64_t last = hit->trap->last_acquire_ns.load();
-                    if (now - last >= kAcquireIntervalNs &&
-                        hit->trap->last_acquire_ns.compare_exchange_strong(last, now)) {
-                        SaEvent e;
-                        e.kind = SaEvent::Kind::Acquire;
-                        e.reqid = hit->reqid;
-                        e.conn = hit->conn;
-                        e.src = f.src;
-                        e.dst = f.dst;
-                        e.ip_proto = f.proto;
-                        e.src_port = f.src_port;
-                        e.dst_port = f.dst_port;
-                        ++stats_.acquires;
-                        sink_(std::move(e));
+                VnetHdr h = VnetHdr::read(w.big.data());
+                uint8_t* ip = w.big.data() + VnetHdr::kSize;
+                size_t len = size_t(r) - VnetHdr::kSize;
+                if ((h.gso_type & ~VnetHdr::kGsoEcn) != VnetHdr::kGsoNone) {
+                    Pkt* cur = nullptr;
+                    int n = tcp_segment(
+                        ip, len, h.gso_size,
+                        [&](size_t need) -> uint8_t* {
+                            if (need > kMaxPacket) {
+                                return nullptr;
+                            }
+                            cur = &next_slot();
+                            return cur->data();
+                        },
+                        [&](size_t seg) {
+                            cur->len = seg;
+                            outbound_packet(w, *snap, now, *cur);
+                        });
+                    if (n < 0) {
+                        ++stats_.malformed;
                     }
                     continue;
                 }
-                OutSa& sa = *hit->sa;
-                if (sa.life.dead.load(std::memory_order_relaxed)) {
+                if (len > kMaxPacket || !finish_checksum(ip, len, h)) {
+                    ++stats_.malformed;
                     continue;
                 }
-                size_t inner_len = p.len;
-                uint8_t nh;
-                if (sa.mode == Mode::Tunnel) {
-                    nh = f.src.is_v4() ? IPPROTO_IPIP : IPPROTO_IPV6;
-                } else {
-                    if (f.src != sa.local || f.dst != sa.remote) {
-                        ++stats_.no_policy;
-                        continue;
-                    }
-                    size_t hl = f.src.is_v4() ? size_t(p.data()[0] & 0x0f) * 4 : kIpv6Hdr;
-                    nh = f.src.is_v4() ? p.data()[9] : p.data()[6];
-                    p.pull(hl);
-                }
-                if (sa.cpi && p.len >= kIpcompThreshold) {
-                    size_t n = w.deflater.compress(p.data(), p.len, w.scratch.data(),
-                                                   p.len - kIpcompHdr);
-                    if (n) {
-                        // RFC 3173 2.2: next header, flags (0), CPI.
-                        uint8_t* h = p.data();
-                        h[0] = nh;
-                        h[1] = 0;
-                        put_be16(h + 2, *sa.cpi);
-                        std::memcpy(h + kIpcompHdr, w.scratch.data(), n);
-                        p.len = kIpcompHdr + n;
-                        nh = kIpprotoComp;
-                    }
-                }
-                auto overflow = [&](std::atomic<uint64_t>& ctr) -> uint64_t {
-                    uint64_t s = ctr.fetch_add(1, std::memory_order_relaxed) + 1;
-                    // RFC 4303 3.3.3: the counter never cycles; the SA ends.
-                    uint64_t max = sa.esn ? ~uint64_t(0) : 0xffffffffULL;
-                    if (s > max || s == 0) {
-                        if (!sa.life.dead.exchange(true)) {
-                            SaEvent e;
-                            e.kind = SaEvent::Kind::HardExpire;
-                            e.reqid = sa.reqid;
-                            e.conn = sa.conn;
-                            e.spi = sa.outer_spi();
-                            e.proto = sa.ah_spi ? IpsecProto::Ah : IpsecProto::Esp;
-                            sink_(std::move(e));
-                        }
-                        return 0;
-                    }
-                    return s;
-                };
-                int sock;
-                if (sa.esp_spi) {
-                    uint64_t seq = overflow(sa.esp_seq);
-                    size_t tfc = sa.tfc && sa.mode == Mode::Tunnel ? size_t(cfg_.mtu) : 0;
-                    if (!seq || !sa.esp[size_t(slot)]->seal(p, sa.esp_spi, seq, nh, tfc)) {
-                        ++sa.send_errors;
-                        continue;
-                    }
-                    nh = IPPROTO_ESP;
-                }
-                if (sa.ah_spi) {
-                    uint64_t seq = overflow(sa.ah_seq);
-                    uint16_t id = sa.ip_id.fetch_add(1, std::memory_order_relaxed);
-                    if (!seq ||
-                        !sa.ah[size_t(slot)]->seal(p, sa.local, sa.remote, sa.ah_spi, seq, nh, id)) {
-                        ++sa.send_errors;
-                        continue;
-                    }
-                    sock = sa.local.is_v4() ? kAh4 : kAh6;
-                } else if (sa.encap) {
-                    sock = sa.local.is_v4() ? kUdp4 : kUdp6;
-                } else {
-                    sock = sa.local.is_v4() ? kEsp4 : kEsp6;
-                }
-                count_bytes(sa.life, inner_len, now, [&](bool hard) {
-                    SaEvent e;
-                    e.kind = hard ? SaEvent::Kind::HardExpire : SaEvent::Kind::SoftExpire;
-                    e.reqid = sa.reqid;
-                    e.conn = sa.conn;
-                    e.spi = sa.outer_spi();
-                    e.proto = sa.ah_spi ? IpsecProto::Ah : IpsecProto::Esp;
-                    sink_(std::move(e));
-                });
-                auto& b = w.send[sock];
-                int k = b.n++;
-                msghdr& mh = b.msgs[k].msg_hdr;
-                std::memset(&mh, 0, sizeof mh);
-                b.iov[k] = {p.data(), p.len};
-                mh.msg_iov = &b.iov[k];
-                mh.msg_iovlen = 1;
-                uint16_t port = sock == kUdp4 || sock == kUdp6 ? sa.encap->remote_port : 0;
-                mh.msg_name = &b.addr[k];
-                mh.msg_namelen = to_sockaddr(sa.remote, port, b.addr[k]);
-                if (sock != kAh4) {
-                    // The source address of the SA (IPv4 AH carries its own header).
-                    add_pktinfo(mh, b.ctrl[k], sa.local);
-                }
+                Pkt& p = next_slot();
+                std::memcpy(p.put(len), ip, len);
+                outbound_packet(w, *snap, now, p);
             }
             flush();
-            if (got < kBatch) {
-                break;  // the queue is empty: back to poll
-            }
         }
     }
 }

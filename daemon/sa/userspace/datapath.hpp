@@ -40,6 +40,7 @@ struct DatapathConfig {
     std::vector<int> tun_fds;   // one per outbound worker
     int raw_esp4 = -1, raw_esp6 = -1, raw_ah4 = -1, raw_ah6 = -1;
     int udp4 = -1, udp6 = -1;   // own ESP-in-UDP sockets (read by the workers)
+    bool vnet_hdr = false;      // TUN offloads (virtio_net_hdr, TSO in, GRO out)
 };
 
 class Datapath {
@@ -77,12 +78,18 @@ private:
     struct Worker;
     void outbound_loop(int slot);
     void inbound_loop(int slot);
+    void outbound_packet(Worker& w, const Snapshot& snap, int64_t now, Pkt& p);
+    void send_batches(Worker& w);
+    void send_udp_gso(Worker& w, int sock, int fd);
+    void inbound_udp(Worker& w, int fd, int family, int tun_fd);
+    void attach_gro(Worker& w, int tun_fd);
 
     DatapathConfig cfg_;
     EventSink sink_;
     DatapathStats stats_;
     std::atomic<std::shared_ptr<const Snapshot>> snap_;
     std::atomic<int> udp_out4_{-1}, udp_out6_{-1};
+    std::atomic<bool> udp_gso_{true};  // cleared if the kernel refuses UDP_SEGMENT
     std::atomic<bool> stop_{false};
     int stop_fd_ = -1;
     std::vector<std::thread> threads_;

@@ -1,6 +1,7 @@
 #include "daemon/sa/userspace/routing.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -11,6 +12,7 @@
 #include <net/if.h>
 #include <linux/rtnetlink.h>
 #include <netlink/cache.h>
+#include <netlink/attr.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
@@ -64,6 +66,7 @@ Routing& Routing::operator=(Routing&& o) noexcept {
     mark_ = o.mark_;
     mask_ = o.mask_;
     std::swap(rules_, o.rules_);
+    stale_rules_ = o.stale_rules_;
     routes_ = std::move(o.routes_);
     return *this;
 }
@@ -140,7 +143,13 @@ Status Routing::rule_op(int family, bool add) {
     if (err >= 0) {
         err = nl_wait_for_ack(sk_);
     }
-    if (err < 0 && !(add && err == -NLE_EXIST) && !(!add && err == -NLE_OBJ_NOTFOUND)) {
+    if (add && err == -NLE_EXIST) {
+        // Ours cannot exist yet: an earlier run left it (the next cleanup
+        // reports it; we keep using it and remove it at the end).
+        ++stale_rules_;
+        return ok();
+    }
+    if (err < 0 && !(!add && err == -NLE_OBJ_NOTFOUND)) {
         return route_fail("the bypass rule", "table " + std::to_string(table_), err);
     }
     return ok();
@@ -162,7 +171,8 @@ Status Routing::remove_rules() {
     return s4;
 }
 
-Status Routing::route_op(const Prefix& dst, const IpAddress* src, bool add) {
+Status Routing::route_op(const Prefix& dst, const NextHop& via, const IpAddress* src,
+                         bool add) {
     rtnl_route* r = rtnl_route_alloc();
     AddrPtr d = to_nl(dst.addr, dst.len);
     rtnl_route_set_family(r, uint8_t(dst.addr.af()));
@@ -176,26 +186,35 @@ Status Routing::route_op(const Prefix& dst, const IpAddress* src, bool add) {
         rtnl_route_set_pref_src(r, s.get());
     }
     rtnl_nexthop* nh = rtnl_route_nh_alloc();
-    rtnl_route_nh_set_ifindex(nh, ifindex_);
+    rtnl_route_nh_set_ifindex(nh, via.oif);
+    if (via.gateway) {
+        AddrPtr gw = to_nl(*via.gateway, via.gateway->is_v4() ? 32 : 128);
+        rtnl_route_nh_set_gateway(nh, gw.get());
+        rtnl_route_set_scope(r, RT_SCOPE_UNIVERSE);
+    }
     rtnl_route_add_nexthop(r, nh);  // the route owns it
     int err = add ? rtnl_route_add(sk_, r, NLM_F_CREATE | NLM_F_REPLACE)
                   : rtnl_route_delete(sk_, r, 0);
     rtnl_route_put(r);
     if (err < 0 && !(!add && err == -NLE_OBJ_NOTFOUND)) {
         return route_fail(dst.addr.to_string() + "/" + std::to_string(dst.len),
-                          "ifindex " + std::to_string(ifindex_), err);
+                          "ifindex " + std::to_string(via.oif), err);
     }
     return ok();
 }
 
 Status Routing::acquire_route(const Prefix& dst, const IpAddress* src) {
+    return acquire_route_via(dst, NextHop{ifindex_, std::nullopt}, src);
+}
+
+Status Routing::acquire_route_via(const Prefix& dst, const NextHop& nh, const IpAddress* src) {
     auto it = routes_.find(Key{dst});
     if (it != routes_.end()) {
-        ++it->second;
+        ++it->second.refs;
         return ok();
     }
-    QVPN_TRY(route_op(dst, src, true));
-    routes_[Key{dst}] = 1;
+    QVPN_TRY(route_op(dst, nh, src, true));
+    routes_[Key{dst}] = Held{1, nh};
     return ok();
 }
 
@@ -204,16 +223,83 @@ void Routing::release_route(const Prefix& dst) {
     if (it == routes_.end()) {
         return;
     }
-    if (--it->second == 0) {
-        (void)route_op(dst, nullptr, false);
+    if (--it->second.refs == 0) {
+        (void)route_op(dst, it->second.nh, nullptr, false);
         routes_.erase(it);
     }
 }
 
+Result<Routing::NextHop> Routing::route_to(const IpAddress& dst) {
+    // A socket of its own: this answer is read by hand, and nothing of it
+    // may be left for the acknowledgements libnl waits for on sk_.
+    std::unique_ptr<nl_sock, void (*)(nl_sock*)> q(nl_socket_alloc(), nl_socket_free);
+    if (!q || nl_connect(q.get(), NETLINK_ROUTE) < 0) {
+        return fail("ESP0005", dst.to_string(), "the main table", "netlink socket");
+    }
+    nl_sock* sk = q.get();
+    nl_msg* m = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_REQUEST);
+    rtmsg rt;
+    std::memset(&rt, 0, sizeof rt);
+    rt.rtm_family = uint8_t(dst.af());
+    rt.rtm_dst_len = uint8_t(dst.size() * 8);
+    nlmsg_append(m, &rt, sizeof rt, NLMSG_ALIGNTO);
+    nla_put(m, RTA_DST, int(dst.size()), dst.data());
+    nla_put_u32(m, RTA_MARK, mark_);
+    int err = nl_send_auto(sk, m);
+    nlmsg_free(m);
+    if (err < 0) {
+        return route_fail("the route to " + dst.to_string(), "-", err);
+    }
+    std::optional<NextHop> found;
+    int kernel_err = 0;
+    for (;;) {
+        sockaddr_nl peer;
+        unsigned char* buf = nullptr;
+        int n = nl_recv(sk, &peer, &buf, nullptr);
+        if (n <= 0) {
+            free(buf);
+            return route_fail("the route to " + dst.to_string(), "-", n ? n : -NLE_NODEV);
+        }
+        bool done = false;
+        for (auto* h = reinterpret_cast<nlmsghdr*>(buf); nlmsg_ok(h, n); h = nlmsg_next(h, &n)) {
+            // libnl asks for an acknowledgement on every request: the answer
+            // ends with it (an error alone when there is no route).
+            if (h->nlmsg_type == NLMSG_ERROR) {
+                auto* e = static_cast<nlmsgerr*>(nlmsg_data(h));
+                kernel_err = e->error;
+                done = true;
+            } else if (h->nlmsg_type == RTM_NEWROUTE) {
+                nlattr* tb[RTA_MAX + 1];
+                if (nlmsg_parse(h, sizeof(rtmsg), tb, RTA_MAX, nullptr) == 0) {
+                    NextHop hop;
+                    if (tb[RTA_OIF]) {
+                        hop.oif = int(nla_get_u32(tb[RTA_OIF]));
+                    }
+                    if (tb[RTA_GATEWAY]) {
+                        hop.gateway = IpAddress::from_bytes(
+                            static_cast<const uint8_t*>(nla_data(tb[RTA_GATEWAY])),
+                            size_t(nla_len(tb[RTA_GATEWAY])));
+                    }
+                    found = hop;
+                }
+            }
+        }
+        free(buf);
+        if (done) {
+            break;
+        }
+    }
+    if (!found || found->oif == 0) {
+        return fail("ESP0005", dst.to_string(), "the main table",
+                    kernel_err ? std::strerror(-kernel_err) : "no route");
+    }
+    return *found;
+}
+
 Status Routing::release_all() {
     Status first;
-    for (const auto& [k, n] : routes_) {
-        Status s = route_op(k.p, nullptr, false);
+    for (const auto& [k, held] : routes_) {
+        Status s = route_op(k.p, held.nh, nullptr, false);
         if (!s.ok() && first.ok()) {
             first = s;
         }
@@ -274,6 +360,8 @@ Result<std::pair<unsigned, unsigned>> Routing::cleanup_stale() {
         }
         rules += ours - std::min(ours, mine);
     }
+    rules += stale_rules_;
+    stale_rules_ = 0;
     return std::pair{routes, rules};
 }
 

@@ -1,7 +1,14 @@
-// Routing for the userspace data path, through libnl-route:
+// Routing for both data paths, through libnl-route:
 //
 //   ip rule add prio <P> not fwmark <kBypassMark>/<mask> lookup <T>   (v4 and v6)
-//   ip route add <remote data endpoint> dev <tun> table <T> [src <local>]
+//   ip route add <remote data endpoint> dev <tun> table <T> [src <local>]     (userspace)
+//   ip route add <remote data endpoint> [via <gw>] dev <if> table <T> [src <local>]
+//                                                                    (kernel, tunnel mode)
+//
+// The kernel data path needs its routes too: XFRM policies are looked up
+// after routing, so a remote data endpoint needs a route at all, and a
+// locally sent packet needs a source inside the local selectors to match
+// the policy (the route's preferred source gives it one).
 //
 // Traffic to a remote data endpoint is routed into the TUN device, except
 // packets carrying the bypass mark: QTOVMAN's IKE sockets and the data
@@ -40,9 +47,18 @@ public:
     Status add_rules();
     Status remove_rules();
 
-    // Reference-counted routes to a prefix via the TUN device, with an
-    // optional preferred source.
+    // Where the main table sends packets for dst (looked up with the bypass
+    // mark, so our own table is not consulted).
+    struct NextHop {
+        int oif = 0;
+        std::optional<IpAddress> gateway;
+    };
+    Result<NextHop> route_to(const IpAddress& dst);
+
+    // Reference-counted routes to a prefix via the TUN device (or the given
+    // next hop), with an optional preferred source.
     Status acquire_route(const Prefix& dst, const IpAddress* src);
+    Status acquire_route_via(const Prefix& dst, const NextHop& nh, const IpAddress* src);
     void release_route(const Prefix& dst);
     Status release_all();
 
@@ -58,20 +74,25 @@ public:
 
 private:
     Routing() = default;
-    Status route_op(const Prefix& dst, const IpAddress* src, bool add);
+    Status route_op(const Prefix& dst, const NextHop& nh, const IpAddress* src, bool add);
     Status rule_op(int family, bool add);
 
     nl_sock* sk_ = nullptr;
     int ifindex_ = 0;
     uint32_t table_ = 0, prio_ = 0, mark_ = 0, mask_ = 0;
     bool rules_ = false;
+    unsigned stale_rules_ = 0;  // found in place when adding ours
     struct Key {
         Prefix p;
         bool operator<(const Key& o) const {
             return std::tie(p.addr, p.len) < std::tie(o.p.addr, o.p.len);
         }
     };
-    std::map<Key, int> routes_;
+    struct Held {
+        int refs = 0;
+        NextHop nh;
+    };
+    std::map<Key, Held> routes_;
 };
 
 }  // namespace qvpn::sa::us

@@ -13,7 +13,9 @@ namespace qvpn::sa::us {
 
 class Tun {
 public:
-    static Result<Tun> open(const std::string& name, int queues);
+    // offload: ask for virtio_net_hdr framing with checksum and TSO offload
+    // (see offload.hpp); a kernel without it gives a plain device.
+    static Result<Tun> open(const std::string& name, int queues, bool offload);
     Tun(Tun&& o) noexcept;
     Tun& operator=(Tun&& o) noexcept;
     ~Tun();
@@ -21,12 +23,14 @@ public:
     const std::string& name() const { return name_; }
     int ifindex() const { return ifindex_; }
     const std::vector<int>& fds() const { return fds_; }
+    bool offload() const { return offload_; }
 
 private:
     Tun() = default;
     std::string name_;
     int ifindex_ = 0;
     std::vector<int> fds_;
+    bool offload_ = false;
 };
 
 }  // namespace qvpn::sa::us

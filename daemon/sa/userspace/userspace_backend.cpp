@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -54,7 +55,7 @@ Result<std::unique_ptr<UserspaceBackend>> UserspaceBackend::create(const Backend
         return fail("ESP0009", "the OpenSSL default provider cannot be loaded");
     }
     int workers = opts.workers > 0 ? std::min(opts.workers, 16) : default_workers();
-    QVPN_ASSIGN(Tun tun, Tun::open(opts.tun_name, workers));
+    QVPN_ASSIGN(Tun tun, Tun::open(opts.tun_name, workers, opts.tun_offload));
     QVPN_ASSIGN(Routing routing, Routing::open(tun.ifindex(), opts.route_table,
                                                opts.rule_priority, kBypassMark, kBypassMarkMask));
     QVPN_TRY(routing.link_up(opts.tun_mtu));
@@ -81,6 +82,7 @@ Result<std::unique_ptr<UserspaceBackend>> UserspaceBackend::create(const Backend
     cfg.raw_ah6 = b->raw_ah6_;
     cfg.udp4 = b->own_udp4_;
     cfg.udp6 = b->own_udp6_;
+    cfg.vnet_hdr = b->tun_.offload();
     UserspaceBackend* self = b.get();
     b->dp_ = std::make_unique<Datapath>(cfg, [self](SaEvent e) { self->push_event(std::move(e)); });
     if (b->own_udp4_ >= 0) {
@@ -217,6 +219,9 @@ Status UserspaceBackend::open_sockets() {
                 }
                 continue;
             }
+            // Coalesced receive (UDP GRO): one read for a burst of ESP
+            // packets; the data path cuts them apart again.
+            setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one);
             (family == AF_INET ? own_udp4_ : own_udp6_) = fd;
         }
     }
@@ -342,8 +347,8 @@ Result<UserspaceBackend::ChildEntry> UserspaceBackend::build(const ChildSa& sa) 
 }
 
 Result<std::vector<Prefix>> UserspaceBackend::add_routes(
-    Mode mode, const IpAddress& remote, const std::vector<TrafficSelector>& local,
-    const std::vector<TrafficSelector>& remote_ts) {
+    Mode mode, const IpAddress& local_outer, const IpAddress& remote,
+    const std::vector<TrafficSelector>& local, const std::vector<TrafficSelector>& remote_ts) {
     std::vector<Prefix> prefixes;
     if (mode == Mode::Transport) {
         prefixes.push_back({remote, remote.is_v4() ? 32 : 128});
@@ -368,7 +373,10 @@ Result<std::vector<Prefix>> UserspaceBackend::add_routes(
             }
         }
         std::optional<IpAddress> src;
-        if (!ranges.empty() && mode == Mode::Tunnel) {
+        if (mode == Mode::Transport) {
+            // The SA protects packets between the outer addresses only.
+            src = local_outer;
+        } else if (!ranges.empty()) {
             if (auto a = routing_.local_address_in(ranges)) {
                 src = *a;
             }
@@ -399,6 +407,10 @@ void UserspaceBackend::publish() {
     }
     for (const auto& [r, t] : traps_) {
         snap->spd.insert(snap->spd.end(), t.spd.begin(), t.spd.end());
+    }
+    for (const auto& r : retirees_) {
+        // never in the way of a current SA that reuses the SPI
+        (r.sa->proto == IPPROTO_AH ? snap->ah_in : snap->esp_in).emplace(r.sa->spi, r.sa);
     }
     // More specific selectors first; at equal rank an installed CHILD_SA
     // before a trap (the trap of the same reqid is filled by it).
@@ -431,7 +443,7 @@ Status UserspaceBackend::install(const ChildSa& sa) {
         log(built.error(), sa.conn);
         return built.failure();
     }
-    auto routes = add_routes(sa.mode, sa.remote, sa.ts_local, sa.ts_remote);
+    auto routes = add_routes(sa.mode, sa.local, sa.remote, sa.ts_local, sa.ts_remote);
     if (!routes) {
         log(routes.error(), sa.conn);
         return routes.failure();
@@ -457,15 +469,22 @@ Status UserspaceBackend::replace(uint32_t old_reqid, const ChildSa& sa) {
         log(built.error(), sa.conn);
         return built.failure();
     }
-    auto routes = add_routes(sa.mode, sa.remote, sa.ts_local, sa.ts_remote);
+    auto routes = add_routes(sa.mode, sa.local, sa.remote, sa.ts_local, sa.ts_remote);
     if (!routes) {
         log(routes.error(), sa.conn);
         return routes.failure();
     }
     built->routes = std::move(*routes);
     // New first (routes acquired above, SAs in the next snapshot), then the
-    // old one's routes are released and its SAs leave the snapshot.
+    // old one's routes are released and its SAs leave the snapshot; its
+    // inbound SAs stay for the grace period.
     std::vector<Prefix> old_routes = std::move(old->second.routes);
+    auto until = Clock::now() + opts_.rekey_grace;
+    if (opts_.rekey_grace.count() > 0) {
+        for (auto& in : old->second.in) {
+            retirees_.push_back({in, until});
+        }
+    }
     children_.erase(old);
     children_[sa.reqid] = std::move(*built);
     publish();
@@ -507,7 +526,7 @@ Status UserspaceBackend::install_trap(const Trap& trap) {
         e.trap = state;
         t.spd.push_back(std::move(e));
     }
-    QVPN_ASSIGN(t.routes, add_routes(trap.mode, trap.remote, trap.ts_local, trap.ts_remote));
+    QVPN_ASSIGN(t.routes, add_routes(trap.mode, trap.local, trap.remote, trap.ts_local, trap.ts_remote));
     traps_[trap.reqid] = std::move(t);
     publish();
     return ok();
@@ -536,6 +555,7 @@ Status UserspaceBackend::remove_all() {
     }
     children_.clear();
     traps_.clear();
+    retirees_.clear();
     if (dp_) {
         publish();
     }
@@ -635,6 +655,11 @@ void UserspaceBackend::housekeeping() {
     while (!hk_cv_.wait_for(lk, kHousekeeping, [this] { return hk_stop_; })) {
         std::lock_guard<std::mutex> g(mu_);
         auto now = Clock::now();
+        size_t before = retirees_.size();
+        std::erase_if(retirees_, [&](const Retiree& r) { return r.until <= now; });
+        if (retirees_.size() != before) {
+            publish();
+        }
         auto check = [&](Life& l, uint32_t reqid, const std::string& conn, IpsecProto proto,
                          uint32_t spi, bool inbound) {
             auto age = std::chrono::duration_cast<std::chrono::seconds>(now - l.added).count();

@@ -65,7 +65,8 @@ private:
     UserspaceBackend(const BackendOptions& opts, Tun tun, Routing routing);
     Status open_sockets();
     Result<ChildEntry> build(const ChildSa& sa);
-    Result<std::vector<Prefix>> add_routes(Mode mode, const IpAddress& remote,
+    Result<std::vector<Prefix>> add_routes(Mode mode, const IpAddress& local_outer,
+                                           const IpAddress& remote,
                                            const std::vector<TrafficSelector>& local,
                                            const std::vector<TrafficSelector>& remote_ts);
     void release_routes(const std::vector<Prefix>& routes);
@@ -85,6 +86,12 @@ private:
     std::mutex mu_;  // children_, traps_, routing_
     std::map<uint32_t, ChildEntry> children_;
     std::map<uint32_t, TrapEntry> traps_;
+    // Inbound SAs of replaced CHILD_SAs, still accepting until `until`.
+    struct Retiree {
+        std::shared_ptr<InSa> sa;
+        Clock::time_point until;
+    };
+    std::vector<Retiree> retirees_;
 
     std::mutex ev_mu_;
     std::deque<SaEvent> events_;

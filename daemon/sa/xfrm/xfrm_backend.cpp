@@ -6,6 +6,9 @@
 #include <linux/xfrm.h>
 #include <netinet/in.h>
 #include <netlink/msg.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 #include "core/joblog/joblog.hpp"
 #include "daemon/sa/socket_opts.hpp"
@@ -38,18 +41,42 @@ bool XfrmBackend::PolicyKey::operator<(const PolicyKey& o) const {
     return tie(*this) < tie(o);
 }
 
-XfrmBackend::XfrmBackend(const BackendOptions& opts, NlSocket req, NlSocket ev)
-    : opts_(opts), req_(std::move(req)), ev_(std::move(ev)) {}
+XfrmBackend::XfrmBackend(const BackendOptions& opts, NlSocket req, NlSocket ev,
+                         us::Routing routing)
+    : opts_(opts), req_(std::move(req)), ev_(std::move(ev)), routing_(std::move(routing)) {}
 
 XfrmBackend::~XfrmBackend() {
     Status s = remove_all();
     (void)s;  // already logged
+    if (epoll_fd_ >= 0) {
+        close(epoll_fd_);
+    }
+    if (timer_fd_ >= 0) {
+        close(timer_fd_);
+    }
 }
 
 Result<std::unique_ptr<XfrmBackend>> XfrmBackend::create(const BackendOptions& opts) {
     QVPN_ASSIGN(NlSocket req, NlSocket::open());
     QVPN_ASSIGN(NlSocket ev, NlSocket::open({XFRMNLGRP_ACQUIRE, XFRMNLGRP_EXPIRE}));
-    return std::unique_ptr<XfrmBackend>(new XfrmBackend(opts, std::move(req), std::move(ev)));
+    QVPN_ASSIGN(us::Routing routing, us::Routing::open(0, opts.route_table, opts.rule_priority,
+                                                       kBypassMark, kBypassMarkMask));
+    QVPN_TRY(routing.add_rules());
+    std::unique_ptr<XfrmBackend> b(
+        new XfrmBackend(opts, std::move(req), std::move(ev), std::move(routing)));
+    b->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+    b->timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (b->epoll_fd_ < 0 || b->timer_fd_ < 0) {
+        int e = errno;
+        return fail(msg("XFR0101", std::string("epoll/timerfd: ") + std::strerror(e)).with_errno(e));
+    }
+    for (int fd : {b->ev_.fd(), b->timer_fd_}) {
+        epoll_event ee{};
+        ee.events = EPOLLIN;
+        ee.data.fd = fd;
+        epoll_ctl(b->epoll_fd_, EPOLL_CTL_ADD, fd, &ee);
+    }
+    return b;
 }
 
 void XfrmBackend::log(const Msg& m, const std::string& conn) {
@@ -102,6 +129,49 @@ Status XfrmBackend::probe() {
         (void)s.transact(state_delete_msg(IPPROTO_ESP, st->spi, lo).get());
     }
     return ok();
+}
+
+// ---------------------------------------------------------------- routes
+
+Result<std::vector<Prefix>> XfrmBackend::add_routes(const Plan& p) {
+    std::vector<Prefix> done;
+    if (p.mode != Mode::Tunnel) {
+        return done;  // transport mode protects traffic the main table routes already
+    }
+    QVPN_ASSIGN(auto nh, routing_.route_to(p.remote));
+    for (const auto& ts : p.ts_remote) {
+        std::vector<IpRange> local;
+        for (const auto& l : p.ts_local) {
+            if (l.addrs.from.family() == ts.addrs.from.family()) {
+                local.push_back(l.addrs);
+            }
+        }
+        std::optional<IpAddress> src;
+        if (!local.empty()) {
+            if (auto a = routing_.local_address_in(local)) {
+                src = *a;
+            }
+        }
+        us::Routing::NextHop via = nh;
+        if (ts.addrs.from.family() != p.remote.family()) {
+            via.gateway.reset();  // an inner family the gateway does not speak
+        }
+        for (const auto& pre : range_to_prefixes(ts.addrs)) {
+            Status s = routing_.acquire_route_via(pre, via, src ? &*src : nullptr);
+            if (!s.ok()) {
+                release_routes(done);
+                return s.failure();
+            }
+            done.push_back(pre);
+        }
+    }
+    return done;
+}
+
+void XfrmBackend::release_routes(const std::vector<Prefix>& routes) {
+    for (const auto& r : routes) {
+        routing_.release_route(r);
+    }
 }
 
 // ---------------------------------------------------------------- install
@@ -198,12 +268,22 @@ Status XfrmBackend::install(const ChildSa& sa) {
     if (s.ok()) {
         s = put_policies(sa.conn, sa.reqid, policies, undo);
     }
+    std::vector<Prefix> routes;
+    if (s.ok()) {
+        auto r = add_routes(plan_of(sa));
+        if (r) {
+            routes = std::move(*r);
+        } else {
+            s = r.failure();
+        }
+    }
     if (!s.ok()) {
         rollback(undo);
         log(s.error(), sa.conn);
         return s;
     }
     Child c;
+    c.routes = std::move(routes);
     c.conn = sa.conn;
     c.mode = sa.mode;
     c.local = sa.local;
@@ -308,7 +388,7 @@ Status XfrmBackend::remove(uint32_t reqid) {
     }
     std::string conn = it->second.conn;
     std::vector<PolicySpec> policies = std::move(it->second.policies);
-    it->second.policies.clear();
+    release_routes(it->second.routes);
     // The child must not offer its own policies as the next holder.
     children_.erase(it);
     Status s = drop_policies(reqid, policies, {});
@@ -328,6 +408,15 @@ Status XfrmBackend::replace(uint32_t old_reqid, const ChildSa& sa) {
     }
     if (sa.reqid != old_reqid) {
         QVPN_TRY(install(sa));
+        // The old inbound states outlive the CHILD_SA by the grace period.
+        std::vector<StateKey> inbound;
+        for (const auto& k : old->second.states) {
+            if (k.inbound) {
+                inbound.push_back(k);
+            }
+        }
+        std::erase_if(old->second.states, [](const StateKey& k) { return k.inbound; });
+        retire(old_reqid, inbound);
         return remove(old_reqid);
     }
     // Same reqid: new states beside the old ones (the kernel sends on the
@@ -339,6 +428,15 @@ Status XfrmBackend::replace(uint32_t old_reqid, const ChildSa& sa) {
     if (s.ok()) {
         s = put_policies(sa.conn, sa.reqid, policies, undo);
     }
+    std::vector<Prefix> routes;
+    if (s.ok()) {
+        auto r = add_routes(plan_of(sa));
+        if (r) {
+            routes = std::move(*r);
+        } else {
+            s = r.failure();
+        }
+    }
     if (!s.ok()) {
         // Policies owned by this reqid were only re-written with the same
         // reqid; restoring them from the registry is what rollback does.
@@ -347,13 +445,21 @@ Status XfrmBackend::replace(uint32_t old_reqid, const ChildSa& sa) {
         return s;
     }
     Child& c = old->second;
+    release_routes(c.routes);
+    c.routes = std::move(routes);
     Status first;
+    std::vector<StateKey> inbound;
     for (const auto& k : c.states) {
+        if (k.inbound) {
+            inbound.push_back(k);
+            continue;
+        }
         Status d = delete_state(k, old_reqid);
         if (!d.ok() && first.ok()) {
             first = d;
         }
     }
+    retire(old_reqid, inbound);
     std::vector<PolicySpec> old_policies = std::move(c.policies);
     c.policies = policies;
     c.states = std::move(undo.states);
@@ -366,6 +472,54 @@ Status XfrmBackend::replace(uint32_t old_reqid, const ChildSa& sa) {
         first = d;
     }
     return first;
+}
+
+void XfrmBackend::retire(uint32_t reqid, const std::vector<StateKey>& states) {
+    auto until = std::chrono::steady_clock::now() + opts_.rekey_grace;
+    for (const auto& k : states) {
+        retirees_.push_back({k, reqid, until});
+    }
+    if (opts_.rekey_grace.count() <= 0) {
+        reap(true);
+    }
+    arm_timer();
+}
+
+void XfrmBackend::reap(bool all) {
+    auto now = std::chrono::steady_clock::now();
+    std::vector<Retiree> keep;
+    for (const auto& r : retirees_) {
+        if (!all && r.until > now) {
+            keep.push_back(r);
+            continue;
+        }
+        Status s = delete_state(r.key, r.reqid);
+        if (!s.ok()) {
+            log(s.error());
+        }
+    }
+    retirees_ = std::move(keep);
+    arm_timer();
+}
+
+void XfrmBackend::arm_timer() {
+    if (timer_fd_ < 0) {
+        return;
+    }
+    itimerspec its{};
+    if (!retirees_.empty()) {
+        auto next = retirees_.front().until;
+        for (const auto& r : retirees_) {
+            next = std::min(next, r.until);
+        }
+        auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      next - std::chrono::steady_clock::now())
+                      .count();
+        ns = std::max<int64_t>(ns, 1'000'000);
+        its.it_value.tv_sec = ns / 1'000'000'000;
+        its.it_value.tv_nsec = ns % 1'000'000'000;
+    }
+    timerfd_settime(timer_fd_, 0, &its, nullptr);
 }
 
 // ---------------------------------------------------------------- traps
@@ -387,12 +541,21 @@ Status XfrmBackend::install_trap(const Trap& trap) {
     }
     Undo undo;
     Status s = put_policies(trap.conn, trap.reqid, todo, undo);
+    std::vector<Prefix> routes;
+    if (s.ok()) {
+        auto r = add_routes(plan_of(trap));
+        if (r) {
+            routes = std::move(*r);
+        } else {
+            s = r.failure();
+        }
+    }
     if (!s.ok()) {
         rollback(undo);
         log(s.error(), trap.conn);
         return s;
     }
-    traps_[trap.reqid] = TrapEntry{trap.conn, std::move(policies)};
+    traps_[trap.reqid] = TrapEntry{trap.conn, std::move(policies), std::move(routes)};
     return ok();
 }
 
@@ -403,6 +566,7 @@ Status XfrmBackend::remove_trap(uint32_t reqid) {
     }
     std::vector<PolicySpec> policies = std::move(it->second.policies);
     std::string conn = it->second.conn;
+    release_routes(it->second.routes);
     traps_.erase(it);
     // A CHILD_SA of the same reqid keeps its policies.
     std::vector<PolicySpec> keep;
@@ -417,6 +581,7 @@ Status XfrmBackend::remove_trap(uint32_t reqid) {
 }
 
 Status XfrmBackend::remove_all() {
+    reap(true);
     Status first;
     while (!children_.empty()) {
         Status s = remove(children_.begin()->first);
@@ -466,10 +631,14 @@ Result<ChildCounters> XfrmBackend::counters(uint32_t reqid) {
     return out;
 }
 
-int XfrmBackend::event_fd() const { return ev_.fd(); }
+int XfrmBackend::event_fd() const { return epoll_fd_; }
 
 std::vector<SaEvent> XfrmBackend::events() {
     std::vector<SaEvent> out;
+    uint64_t expirations = 0;
+    if (read(timer_fd_, &expirations, sizeof expirations) == sizeof expirations) {
+        reap(false);
+    }
     bool complete = ev_.drain([&](const nlmsghdr* h) {
         if (h->nlmsg_type == XFRM_MSG_ACQUIRE) {
             AcquireInfo a;
@@ -501,6 +670,11 @@ std::vector<SaEvent> XfrmBackend::events() {
             }
             if (!is_qvpn_reqid(s.reqid) || (s.proto != IPPROTO_ESP && s.proto != IPPROTO_AH)) {
                 return;
+            }
+            for (const auto& r : retirees_) {
+                if (r.key.proto == s.proto && r.key.spi == s.spi && r.key.dst == s.dst) {
+                    return;  // replaced on purpose; going away anyway
+                }
             }
             SaEvent e;
             e.kind = hard ? SaEvent::Kind::HardExpire : SaEvent::Kind::SoftExpire;
@@ -540,6 +714,9 @@ Result<CleanupReport> XfrmBackend::cleanup_stale() {
             return;
         }
         bool ours = false;
+        for (const auto& r : retirees_) {
+            ours = ours || (r.key.proto == s.proto && r.key.spi == s.spi && r.key.dst == s.dst);
+        }
         for (const auto& [r, c] : children_) {
             for (const auto& k : c.states) {
                 ours = ours || (k.proto == s.proto && k.spi == s.spi && k.dst == s.dst);
@@ -586,6 +763,11 @@ Result<CleanupReport> XfrmBackend::cleanup_stale() {
     }
     if (rep.states || rep.policies) {
         log(msg("XFR0106", rep.states, rep.policies));
+    }
+    QVPN_ASSIGN(auto removed, routing_.cleanup_stale());
+    rep.routes = removed.first + removed.second;
+    if (rep.routes) {
+        log(msg("ESP000A", removed.first, removed.second));
     }
     return rep;
 }

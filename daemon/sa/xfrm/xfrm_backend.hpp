@@ -3,12 +3,14 @@
 // CHILD_SA becomes in the kernel.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
 
 #include "daemon/sa/backend.hpp"
+#include "daemon/sa/userspace/routing.hpp"
 #include "daemon/sa/xfrm/netlink.hpp"
 #include "daemon/sa/xfrm/xfrm_msg.hpp"
 
@@ -61,10 +63,18 @@ private:
         std::vector<StateKey> states;
         std::vector<PolicySpec> policies;
         uint8_t outer_proto = 0;  // AH when present, else ESP: what counters read
+        std::vector<Prefix> routes;
+    };
+    // Old inbound states of a replaced CHILD_SA, deleted at `until`.
+    struct Retiree {
+        StateKey key;
+        uint32_t reqid;
+        std::chrono::steady_clock::time_point until;
     };
     struct TrapEntry {
         std::string conn;
         std::vector<PolicySpec> policies;
+        std::vector<Prefix> routes;
     };
     // What one install() added, to undo it on a failure.
     struct Undo {
@@ -73,7 +83,11 @@ private:
         std::vector<std::pair<PolicySpec, uint32_t>> replaced;  // restore (spec, old owner)
     };
 
-    XfrmBackend(const BackendOptions& opts, NlSocket req, NlSocket ev);
+    XfrmBackend(const BackendOptions& opts, NlSocket req, NlSocket ev, us::Routing routing);
+    // Tunnel mode: routes to the remote data endpoints through the interface
+    // (and gateway) that reaches the peer, sourced inside the local selectors.
+    Result<std::vector<Prefix>> add_routes(const Plan& p);
+    void release_routes(const std::vector<Prefix>& routes);
     Status add_states(const ChildSa& sa, Undo& undo);
     Status put_policies(const std::string& conn, uint32_t reqid,
                         const std::vector<PolicySpec>& policies, Undo& undo);
@@ -85,15 +99,23 @@ private:
     Status drop_policies(uint32_t reqid, const std::vector<PolicySpec>& policies,
                          const std::vector<PolicySpec>& keep);
     std::optional<PolicySpec> spec_for(const PolicyKey& k, uint32_t owner) const;
+    void retire(uint32_t reqid, const std::vector<StateKey>& states);
+    void reap(bool all);  // delete the retirees that are due (or all of them)
+    void arm_timer();
     void log(const Msg& m, const std::string& conn = "");
     void debug(const std::string& text);
 
     BackendOptions opts_;
     NlSocket req_, ev_;
+    us::Routing routing_;
     std::map<uint32_t, Child> children_;
     std::map<uint32_t, TrapEntry> traps_;
     std::map<PolicyKey, uint32_t> policy_owner_;  // which reqid's template is in the kernel
     uint64_t unexpected_udp_ = 0;
+    std::vector<Retiree> retirees_;
+    // event_fd(): an epoll set of the netlink event socket and a timer for
+    // the retirees, so QTOVMAN polls one descriptor.
+    int epoll_fd_ = -1, timer_fd_ = -1;
 };
 
 }  // namespace qvpn::sa::xfrm

@@ -145,7 +145,8 @@ BOOST_AUTO_TEST_CASE(random_sizes_never_exceed_the_buffer) {
         FrameRing ring(storage, TraceFull::Wrap);
         for (uint32_t i = 1; i <= 2000; ++i) {
             size_t len = 4 + rng() % (capacity / 3);
-            (void)ring.put(i, Direction::Receive, static_cast<uint32_t>(len), numbered(i, len), false);
+            (void)ring.put(i, Direction::Receive, static_cast<uint32_t>(len), numbered(i, len),
+                           false);
             const RingLayout& g = ring.layout();
             BOOST_REQUIRE(g.used <= capacity);
             std::vector<uint32_t> got = numbers(storage, g);
@@ -179,7 +180,13 @@ BOOST_AUTO_TEST_CASE(reattached_ring_continues) {
 BOOST_AUTO_TEST_CASE(header_round_trip) {
     FileHeader h;
     h.link = LinkType::Raw;
-    h.ring = {.capacity = 4096, .head = 100, .tail = 50, .end = 4000, .split = true, .count = 9, .used = 3950};
+    h.ring = {.capacity = 4096,
+              .head = 100,
+              .tail = 50,
+              .end = 4000,
+              .split = true,
+              .count = 9,
+              .used = 3950};
     h.trcfull = TraceFull::StopTrace;
     h.dtadir = DataDir::Send;
     h.full = true;

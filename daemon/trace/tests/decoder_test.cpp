@@ -16,10 +16,16 @@ using namespace qvpn::trace::test;
 
 namespace {
 
-Bytes eth_ip4(const Bytes& ip) { return ethernet(mac_bytes(2), mac_bytes(1), 0x0800, ip); }
-Bytes eth_ip6(const Bytes& ip) { return ethernet(mac_bytes(2), mac_bytes(1), 0x86dd, ip); }
+Bytes eth_ip4(const Bytes& ip) {
+    return ethernet(mac_bytes(2), mac_bytes(1), 0x0800, ip);
+}
+Bytes eth_ip6(const Bytes& ip) {
+    return ethernet(mac_bytes(2), mac_bytes(1), 0x86dd, ip);
+}
 
-DecodedFrame eth(const Bytes& b) { return decode(LinkType::Ethernet, b); }
+DecodedFrame eth(const Bytes& b) {
+    return decode(LinkType::Ethernet, b);
+}
 
 void expect_truncated(const DecodedFrame& f, const std::string& layer, size_t have, size_t need) {
     BOOST_REQUIRE_MESSAGE(f.truncated.has_value(), "expected " + layer + " truncated");
@@ -97,7 +103,8 @@ BOOST_AUTO_TEST_CASE(ethernet_other_types_stay_data) {
 }
 
 BOOST_AUTO_TEST_CASE(arp_request_and_reply) {
-    Bytes req = ethernet(broadcast_mac(), mac_bytes(1), 0x0806, arp(1, 1, "192.0.2.1", "192.0.2.2"));
+    Bytes req =
+        ethernet(broadcast_mac(), mac_bytes(1), 0x0806, arp(1, 1, "192.0.2.1", "192.0.2.2"));
     DecodedFrame d = eth(req);
     const auto* a = d.find<ArpPacket>();
     BOOST_REQUIRE(a != nullptr);
@@ -109,7 +116,8 @@ BOOST_AUTO_TEST_CASE(arp_request_and_reply) {
     BOOST_TEST(d.find<EthernetHeader>()->dst.is_broadcast());
     BOOST_TEST(d.user_data_offset == 14u + 28u);
 
-    DecodedFrame r = eth(ethernet(mac_bytes(1), mac_bytes(2), 0x0806, arp(2, 2, "192.0.2.2", "192.0.2.1")));
+    DecodedFrame r =
+        eth(ethernet(mac_bytes(1), mac_bytes(2), 0x0806, arp(2, 2, "192.0.2.2", "192.0.2.1")));
     BOOST_TEST(r.find<ArpPacket>()->operation == 2);
 }
 
@@ -125,9 +133,11 @@ BOOST_AUTO_TEST_CASE(arp_other_hardware) {
 
 BOOST_AUTO_TEST_CASE(arp_truncated) {
     Bytes body = arp(1, 1, "192.0.2.1", "192.0.2.2");
-    expect_truncated(eth(ethernet(broadcast_mac(), mac_bytes(1), 0x0806, Bytes(body.begin(), body.begin() + 6))),
-                     "ARP", 6, 8);
-    expect_truncated(eth(ethernet(broadcast_mac(), mac_bytes(1), 0x0806, Bytes(body.begin(), body.begin() + 20))),
+    expect_truncated(
+        eth(ethernet(broadcast_mac(), mac_bytes(1), 0x0806, Bytes(body.begin(), body.begin() + 6))),
+        "ARP", 6, 8);
+    expect_truncated(eth(ethernet(broadcast_mac(), mac_bytes(1), 0x0806,
+                                  Bytes(body.begin(), body.begin() + 20))),
                      "ARP", 20, 28);
 }
 
@@ -158,7 +168,8 @@ BOOST_AUTO_TEST_CASE(ipv4_bad_header_length) {
 
 BOOST_AUTO_TEST_CASE(ipv4_fragments) {
     // First fragment: the UDP header is there. A later one: no transport header.
-    DecodedFrame first = eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 17, udp(500, 500, filler(40)), 0x2000)));
+    DecodedFrame first =
+        eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 17, udp(500, 500, filler(40)), 0x2000)));
     BOOST_TEST(first.find<Ipv4Header>()->more_fragments);
     BOOST_TEST(first.find<UdpHeader>() != nullptr);
     DecodedFrame later = eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 17, filler(40), 0x0005)));
@@ -168,7 +179,8 @@ BOOST_AUTO_TEST_CASE(ipv4_fragments) {
 }
 
 BOOST_AUTO_TEST_CASE(raw_link_and_bad_version) {
-    DecodedFrame d = decode(LinkType::Raw, ipv4("10.1.0.1", "10.2.0.1", 1, icmp_echo(8, 1, 2, filler(8))));
+    DecodedFrame d =
+        decode(LinkType::Raw, ipv4("10.1.0.1", "10.2.0.1", 1, icmp_echo(8, 1, 2, filler(8))));
     BOOST_TEST(d.layers.size() == 2u);
     BOOST_TEST(d.find<IcmpMessage>()->echo_sequence == 2);
     DecodedFrame bad = decode(LinkType::Raw, Bytes{0x50, 0, 0, 0});
@@ -177,7 +189,8 @@ BOOST_AUTO_TEST_CASE(raw_link_and_bad_version) {
 }
 
 BOOST_AUTO_TEST_CASE(icmp_echo_and_other_types) {
-    DecodedFrame d = eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 1, icmp_echo(8, 0x77, 3, filler(56)))));
+    DecodedFrame d =
+        eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 1, icmp_echo(8, 0x77, 3, filler(56)))));
     const auto* m = d.find<IcmpMessage>();
     BOOST_REQUIRE(m != nullptr);
     BOOST_TEST(!m->v6);
@@ -194,7 +207,8 @@ BOOST_AUTO_TEST_CASE(icmp_echo_and_other_types) {
 }
 
 BOOST_AUTO_TEST_CASE(ipv6_icmpv6) {
-    DecodedFrame d = eth(eth_ip6(ipv6("2001:db8::1", "2001:db8::2", 58, icmp_echo(128, 9, 4, filler(8)))));
+    DecodedFrame d =
+        eth(eth_ip6(ipv6("2001:db8::1", "2001:db8::2", 58, icmp_echo(128, 9, 4, filler(8)))));
     const auto* h = d.find<Ipv6Header>();
     BOOST_REQUIRE(h != nullptr);
     BOOST_TEST(h->src.to_string() == "2001:db8::1");
@@ -204,7 +218,8 @@ BOOST_AUTO_TEST_CASE(ipv6_icmpv6) {
     BOOST_TEST(m->v6);
     BOOST_TEST(m->echo);
     BOOST_TEST(m->echo_sequence == 4);
-    expect_truncated(eth(eth_ip6(ipv6("2001:db8::1", "2001:db8::2", 58, filler(4)))), "ICMPv6", 4, 8);
+    expect_truncated(eth(eth_ip6(ipv6("2001:db8::1", "2001:db8::2", 58, filler(4)))), "ICMPv6", 4,
+                     8);
     Bytes v6 = ipv6("2001:db8::1", "2001:db8::2", 58, {});
     expect_truncated(eth(eth_ip6(Bytes(v6.begin(), v6.begin() + 39))), "IPv6", 39, 40);
 }
@@ -212,8 +227,8 @@ BOOST_AUTO_TEST_CASE(ipv6_icmpv6) {
 BOOST_AUTO_TEST_CASE(ipv6_extension_headers) {
     // Hop-by-hop (8 bytes), fragment (first fragment), then UDP.
     ByteWriter ext;
-    ext.u8(44).u8(0).zeros(6);                  // hop-by-hop -> fragment
-    ext.u8(17).u8(0).u16(0x0001).u32(0xabcd);   // fragment offset 0, M=1 -> UDP
+    ext.u8(44).u8(0).zeros(6);                 // hop-by-hop -> fragment
+    ext.u8(17).u8(0).u16(0x0001).u32(0xabcd);  // fragment offset 0, M=1 -> UDP
     ext.bytes(udp(500, 500, filler(4)));
     DecodedFrame d = eth(eth_ip6(ipv6("2001:db8::1", "2001:db8::2", 0, ext.take())));
     const auto* h = d.find<Ipv6Header>();
@@ -241,7 +256,8 @@ BOOST_AUTO_TEST_CASE(ipv6_extension_headers) {
 }
 
 BOOST_AUTO_TEST_CASE(tcp_header_and_options) {
-    DecodedFrame d = eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 6, tcp(40000, 443, 0x012, filler(5), 6))));
+    DecodedFrame d =
+        eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 6, tcp(40000, 443, 0x012, filler(5), 6))));
     const auto* t = d.find<TcpHeader>();
     BOOST_REQUIRE(t != nullptr);
     BOOST_TEST(t->src_port == 40000);
@@ -253,7 +269,8 @@ BOOST_AUTO_TEST_CASE(tcp_header_and_options) {
     BOOST_TEST(d.user_data_offset == 14u + 20u + 24u);
     expect_truncated(eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 6, filler(19)))), "TCP", 19, 20);
     Bytes opt = tcp(1, 2, 0x002, {}, 8);
-    DecodedFrame to = eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 6, Bytes(opt.begin(), opt.begin() + 24))));
+    DecodedFrame to =
+        eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 6, Bytes(opt.begin(), opt.begin() + 24))));
     expect_truncated(to, "TCP options", 24, 32);
     DecodedFrame bad = eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 6, tcp(1, 2, 0x002, {}, 4))));
     BOOST_TEST(bad.malformed == "TCP header length 16");
@@ -264,7 +281,8 @@ BOOST_AUTO_TEST_CASE(udp_truncated) {
 }
 
 BOOST_AUTO_TEST_CASE(esp_raw) {
-    DecodedFrame d = eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 50, esp(0xc0ffee01, 7, filler(48)))));
+    DecodedFrame d =
+        eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 50, esp(0xc0ffee01, 7, filler(48)))));
     const auto* e = d.find<EspHeader>();
     BOOST_REQUIRE(e != nullptr);
     BOOST_TEST(e->spi == 0xc0ffee01u);
@@ -275,7 +293,8 @@ BOOST_AUTO_TEST_CASE(esp_raw) {
 }
 
 BOOST_AUTO_TEST_CASE(esp_in_udp_4500) {
-    DecodedFrame d = eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 17, udp(4500, 4500, esp(0xcafe0001, 42, filler(64))))));
+    DecodedFrame d = eth(eth_ip4(
+        ipv4("192.0.2.1", "192.0.2.2", 17, udp(4500, 4500, esp(0xcafe0001, 42, filler(64))))));
     const auto* e = d.find<EspHeader>();
     BOOST_REQUIRE(e != nullptr);
     BOOST_TEST(e->udp_encapsulated);
@@ -283,12 +302,14 @@ BOOST_AUTO_TEST_CASE(esp_in_udp_4500) {
     BOOST_TEST(e->sequence == 42u);
     BOOST_TEST(d.find<IkeHeader>() == nullptr);
     // Only one port needs to be 4500 (a NAT maps the other).
-    DecodedFrame nat = eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 17, udp(31337, 4500, esp(5, 1, filler(16))))));
+    DecodedFrame nat =
+        eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 17, udp(31337, 4500, esp(5, 1, filler(16))))));
     BOOST_TEST(nat.find<EspHeader>() != nullptr);
     expect_truncated(eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 17, udp(4500, 4500, {1, 2, 3})))),
                      "UDP-encapsulated ESP", 3, 8);
-    expect_truncated(eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 17, udp(4500, 4500, {0, 0, 0, 1, 9})))),
-                     "UDP-encapsulated ESP", 5, 8);
+    expect_truncated(
+        eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 17, udp(4500, 4500, {0, 0, 0, 1, 9})))),
+        "UDP-encapsulated ESP", 5, 8);
 }
 
 BOOST_AUTO_TEST_CASE(natt_keepalive) {
@@ -323,7 +344,8 @@ BOOST_AUTO_TEST_CASE(ah_then_inner_packet) {
     BOOST_TEST(icv.find<AhHeader>() != nullptr);
     ByteWriter bad;
     bad.u8(6).u8(0).u16(0).u32(1).u32(1);  // length field 0 -> 8 bytes, below 12
-    BOOST_TEST(eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 51, bad.take()))).malformed == "AH length 8");
+    BOOST_TEST(eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 51, bad.take()))).malformed ==
+               "AH length 8");
 }
 
 BOOST_AUTO_TEST_CASE(ip_in_ip_nesting_is_bounded) {
@@ -383,7 +405,8 @@ BOOST_AUTO_TEST_CASE(ikev2_on_4500_with_marker_and_sk) {
     BOOST_TEST(*h->payloads[0].inner_first == 35);
     BOOST_TEST(d.find<EspHeader>() == nullptr);
     BOOST_TEST(d.user_data_offset == 14u + 20u + 8u + 4u + 28u);
-    expect_truncated(eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 17, udp(4500, 4500, cat({Bytes(4, 0), filler(20)}))))),
+    expect_truncated(eth(eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 17,
+                                      udp(4500, 4500, cat({Bytes(4, 0), filler(20)}))))),
                      "IKE", 20, 28);
 }
 
@@ -463,8 +486,9 @@ BOOST_AUTO_TEST_CASE(ike_payload_chain_problems) {
     BOOST_TEST(l.malformed == "IKE payload runs past the message");
 
     // Payload walking is off on the capture path.
-    DecodedFrame off = decode(LinkType::Ethernet, eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 17, udp(500, 500, msg))),
-                              DecodeOptions{.ike_payloads = false});
+    DecodedFrame off =
+        decode(LinkType::Ethernet, eth_ip4(ipv4("192.0.2.1", "192.0.2.2", 17, udp(500, 500, msg))),
+               DecodeOptions{.ike_payloads = false});
     BOOST_TEST(off.find<IkeHeader>()->payloads.empty());
 }
 
@@ -498,9 +522,9 @@ BOOST_AUTO_TEST_CASE(names) {
 BOOST_AUTO_TEST_CASE(real_strongswan_ike_sa_init) {
     const char* src = std::getenv("QVPN_SOURCE_DIR");
     BOOST_REQUIRE(src != nullptr);
-    std::ifstream in(std::string(src) +
-                         "/daemon/trace/tests/corpus/trace_decoder/real-ikev2-sa-init-request",
-                     std::ios::binary);
+    std::ifstream in(
+        std::string(src) + "/daemon/trace/tests/corpus/trace_decoder/real-ikev2-sa-init-request",
+        std::ios::binary);
     Bytes file((std::istreambuf_iterator<char>(in)), {});
     BOOST_REQUIRE(file.size() > 100u);
     ByteView frame = ByteView(file).subspan(1);

@@ -13,11 +13,21 @@
 namespace qvpn::trace {
 
 // Boost.Test prints values it compares.
-inline std::ostream& operator<<(std::ostream& o, Direction d) { return o << to_cl(d); }
-inline std::ostream& operator<<(std::ostream& o, DataDir d) { return o << to_cl(d); }
-inline std::ostream& operator<<(std::ostream& o, TraceFull f) { return o << to_cl(f); }
-inline std::ostream& operator<<(std::ostream& o, LinkType l) { return o << link_name(l); }
-inline std::ostream& operator<<(std::ostream& o, TraceState s) { return o << state_key(s); }
+inline std::ostream& operator<<(std::ostream& o, Direction d) {
+    return o << to_cl(d);
+}
+inline std::ostream& operator<<(std::ostream& o, DataDir d) {
+    return o << to_cl(d);
+}
+inline std::ostream& operator<<(std::ostream& o, TraceFull f) {
+    return o << to_cl(f);
+}
+inline std::ostream& operator<<(std::ostream& o, LinkType l) {
+    return o << link_name(l);
+}
+inline std::ostream& operator<<(std::ostream& o, TraceState s) {
+    return o << state_key(s);
+}
 
 }  // namespace qvpn::trace
 
@@ -39,8 +49,12 @@ inline Bytes filler(size_t n, uint8_t start = 0) {
     return b;
 }
 
-inline Bytes mac_bytes(uint8_t last) { return {0x02, 0x00, 0x5e, 0x10, 0x00, last}; }
-inline Bytes broadcast_mac() { return Bytes(6, 0xff); }
+inline Bytes mac_bytes(uint8_t last) {
+    return {0x02, 0x00, 0x5e, 0x10, 0x00, last};
+}
+inline Bytes broadcast_mac() {
+    return Bytes(6, 0xff);
+}
 
 inline Bytes ethernet(const Bytes& dst, const Bytes& src, uint16_t type, const Bytes& payload) {
     ByteWriter w;
@@ -57,7 +71,9 @@ inline Bytes addr(const char* text) {
 inline Bytes ipv4(const char* src, const char* dst, uint8_t proto, const Bytes& payload,
                   uint16_t frag = 0x4000, uint8_t ihl_words = 5) {
     ByteWriter w;
-    w.u8(static_cast<uint8_t>(0x40 | ihl_words)).u8(0).u16(static_cast<uint16_t>(20 + payload.size()));
+    w.u8(static_cast<uint8_t>(0x40 | ihl_words))
+        .u8(0)
+        .u16(static_cast<uint16_t>(20 + payload.size()));
     w.u16(0x1234).u16(frag).u8(64).u8(proto).u16(0);
     w.bytes(addr(src)).bytes(addr(dst)).bytes(payload);
     return w.take();

@@ -24,8 +24,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (user_data_offset(link, frame) != f.user_data_offset) {
         __builtin_trap();
     }
-    FrameRecord rec{.time_ns = 0, .direction = Direction::Receive, .sliced = false,
-                    .original_length = static_cast<uint32_t>(frame.size()), .data = frame};
+    FrameRecord rec{.time_ns = 0,
+                    .direction = Direction::Receive,
+                    .sliced = false,
+                    .original_length = static_cast<uint32_t>(frame.size()),
+                    .data = frame};
     (void)frame_text(1, rec, f, PrintOptions{});
     (void)frame_json(1, rec, f, true).dump();
     Selection s;

@@ -19,7 +19,9 @@ Bytes eth4(const char* src, const char* dst, uint8_t proto, const Bytes& payload
     return ethernet(mac_bytes(2), mac_bytes(1), 0x0800, ipv4(src, dst, proto, payload));
 }
 
-DecodedFrame d(const Bytes& b) { return decode(LinkType::Ethernet, b); }
+DecodedFrame d(const Bytes& b) {
+    return decode(LinkType::Ethernet, b);
+}
 
 Selection addr1(const char* a) {
     Selection s;
@@ -42,7 +44,8 @@ BOOST_AUTO_TEST_CASE(select_by_one_address) {
     BOOST_TEST(selected(d(eth4("10.50.21.9", "10.50.21.1", 17, udp(500, 500, {}))), s));
     BOOST_TEST(!selected(d(eth4("10.50.21.8", "10.50.21.9", 17, udp(500, 500, {}))), s));
     // ARP about the address is selected too: the seed's reason for FMTBCD(*NO).
-    Bytes who_has = ethernet(broadcast_mac(), mac_bytes(1), 0x0806, arp(1, 1, "10.50.21.9", "10.50.21.1"));
+    Bytes who_has =
+        ethernet(broadcast_mac(), mac_bytes(1), 0x0806, arp(1, 1, "10.50.21.9", "10.50.21.1"));
     BOOST_TEST(selected(d(who_has), s));
     s.broadcasts = false;
     BOOST_TEST(!selected(d(who_has), s));
@@ -67,10 +70,13 @@ BOOST_AUTO_TEST_CASE(select_by_port_and_broadcast) {
     s.port = 500;
     BOOST_TEST(selected(d(eth4("192.0.2.1", "192.0.2.2", 17, udp(500, 500, ike_sa_init(1)))), s));
     BOOST_TEST(selected(d(eth4("192.0.2.1", "192.0.2.2", 17, udp(40000, 500, {}))), s));
-    BOOST_TEST(!selected(d(eth4("192.0.2.1", "192.0.2.2", 17, udp(4500, 4500, esp(1, 1, filler(8))))), s));
+    BOOST_TEST(
+        !selected(d(eth4("192.0.2.1", "192.0.2.2", 17, udp(4500, 4500, esp(1, 1, filler(8))))), s));
     BOOST_TEST(selected(d(eth4("192.0.2.1", "192.0.2.2", 6, tcp(500, 80, 2, {}))), s));
     BOOST_TEST(!selected(d(eth4("192.0.2.1", "192.0.2.2", 50, esp(1, 1, filler(8)))), s));
-    BOOST_TEST(!selected(d(ethernet(broadcast_mac(), mac_bytes(1), 0x0806, arp(1, 1, "192.0.2.1", "192.0.2.2"))), s));
+    BOOST_TEST(!selected(
+        d(ethernet(broadcast_mac(), mac_bytes(1), 0x0806, arp(1, 1, "192.0.2.1", "192.0.2.2"))),
+        s));
 
     Selection nb;
     nb.broadcasts = false;
@@ -88,17 +94,22 @@ BOOST_AUTO_TEST_CASE(select_by_port_and_broadcast) {
 }
 
 BOOST_AUTO_TEST_CASE(summaries) {
-    BOOST_TEST(frame_summary(d(eth4("192.0.2.1", "192.0.2.2", 17, udp(500, 500, ike_sa_init(0x1122334455667788ull))))) ==
-               "192.0.2.1 > 192.0.2.2 IKEv2 IKE_SA_INIT request msgid 0 1122334455667788/0000000000000000");
-    BOOST_TEST(frame_summary(d(eth4("192.0.2.1", "192.0.2.2", 17, udp(4500, 4500, esp(0xc1d2e3f4, 3, filler(20)))))) ==
+    BOOST_TEST(frame_summary(d(eth4("192.0.2.1", "192.0.2.2", 17,
+                                    udp(500, 500, ike_sa_init(0x1122334455667788ull))))) ==
+               "192.0.2.1 > 192.0.2.2 IKEv2 IKE_SA_INIT request msgid 0 "
+               "1122334455667788/0000000000000000");
+    BOOST_TEST(frame_summary(d(eth4("192.0.2.1", "192.0.2.2", 17,
+                                    udp(4500, 4500, esp(0xc1d2e3f4, 3, filler(20)))))) ==
                "192.0.2.1 > 192.0.2.2 UDP-encapsulated ESP spi 0xc1d2e3f4 seq 3");
-    BOOST_TEST(frame_summary(d(eth4("192.0.2.1", "192.0.2.2", 50, esp(0xc1d2e3f4, 3, filler(20))))) ==
-               "192.0.2.1 > 192.0.2.2 ESP spi 0xc1d2e3f4 seq 3");
+    BOOST_TEST(
+        frame_summary(d(eth4("192.0.2.1", "192.0.2.2", 50, esp(0xc1d2e3f4, 3, filler(20))))) ==
+        "192.0.2.1 > 192.0.2.2 ESP spi 0xc1d2e3f4 seq 3");
     BOOST_TEST(frame_summary(d(eth4("192.0.2.1", "192.0.2.2", 1, icmp_echo(8, 5, 6, {})))) ==
                "192.0.2.1 > 192.0.2.2 ICMP echo-request id 5 seq 6");
     BOOST_TEST(frame_summary(d(eth4("192.0.2.1", "192.0.2.2", 17, udp(4500, 4500, {0xff})))) ==
                "192.0.2.1 > 192.0.2.2 NAT-T keepalive");
-    BOOST_TEST(frame_summary(d(ethernet(broadcast_mac(), mac_bytes(1), 0x0806, arp(1, 1, "192.0.2.1", "192.0.2.2")))) ==
+    BOOST_TEST(frame_summary(d(ethernet(broadcast_mac(), mac_bytes(1), 0x0806,
+                                        arp(1, 1, "192.0.2.1", "192.0.2.2")))) ==
                "ARP request who-has 192.0.2.2 tell 192.0.2.1");
     BOOST_TEST(frame_summary(d(eth4("192.0.2.1", "192.0.2.2", 17, filler(3)))) ==
                "192.0.2.1 > 192.0.2.2 IPv4 UDP (17) [UDP truncated]");
@@ -109,8 +120,11 @@ BOOST_AUTO_TEST_CASE(summaries) {
 BOOST_AUTO_TEST_CASE(frame_text_formats_ike) {
     Utc utc;
     Bytes f = eth4("192.0.2.1", "192.0.2.2", 17, udp(500, 500, ike_sa_init(0xabcdef0011223344ull)));
-    FrameRecord rec{.time_ns = 1'764'783'601'123'456'789ull, .direction = Direction::Send,
-                    .sliced = false, .original_length = static_cast<uint32_t>(f.size()), .data = f};
+    FrameRecord rec{.time_ns = 1'764'783'601'123'456'789ull,
+                    .direction = Direction::Send,
+                    .sliced = false,
+                    .original_length = static_cast<uint32_t>(f.size()),
+                    .data = f};
     std::string t = frame_text(7, rec, d(f), PrintOptions{});
     BOOST_TEST_MESSAGE(t);
     BOOST_TEST(t.find("     7   S ") == 0u);
@@ -133,14 +147,18 @@ BOOST_AUTO_TEST_CASE(hex_dump_layout) {
     std::string_view s = "ABCDEFGHIJKLMNOPQ";
     Bytes b(s.begin(), s.end());
     std::string h = hex_dump(b, 2);
-    BOOST_TEST(h == "  0000  41 42 43 44 45 46 47 48  49 4a 4b 4c 4d 4e 4f 50  ABCDEFGHIJKLMNOP\n"
-                    "  0010  51                                                Q\n");
+    BOOST_TEST(h ==
+               "  0000  41 42 43 44 45 46 47 48  49 4a 4b 4c 4d 4e 4f 50  ABCDEFGHIJKLMNOP\n"
+               "  0010  51                                                Q\n");
 }
 
 BOOST_AUTO_TEST_CASE(json_form) {
     Bytes f = eth4("192.0.2.1", "192.0.2.2", 17, udp(4500, 4500, esp(0x01020304, 9, filler(4))));
-    FrameRecord rec{.time_ns = 5, .direction = Direction::Receive, .sliced = true,
-                    .original_length = 200, .data = f};
+    FrameRecord rec{.time_ns = 5,
+                    .direction = Direction::Receive,
+                    .sliced = true,
+                    .original_length = 200,
+                    .data = f};
     nlohmann::json j = frame_json(3, rec, d(f), true);
     BOOST_TEST(j["record"] == 3);
     BOOST_TEST(j["direction"] == "*RCV");
@@ -190,11 +208,21 @@ BOOST_AUTO_TEST_CASE(header_text_names_the_trace) {
 
 BOOST_AUTO_TEST_CASE(pcap_bytes) {
     Bytes h = pcap_file_header(LinkType::Ethernet);
-    BOOST_TEST(to_hex(h) == "a1b23c4d00020004000000000000000000040000" "00000001");
+    BOOST_TEST(to_hex(h) ==
+               "a1b23c4d00020004000000000000000000040000"
+               "00000001");
     ByteWriter w;
     Bytes data{1, 2, 3};
-    append_pcap_record(w, FrameRecord{.time_ns = 3'000'000'007ull, .direction = Direction::Send,
-                                      .sliced = true, .original_length = 60, .data = data});
-    BOOST_TEST(to_hex(w.data()) == "00000003" "00000007" "00000003" "0000003c" "010203");
+    append_pcap_record(w, FrameRecord{.time_ns = 3'000'000'007ull,
+                                      .direction = Direction::Send,
+                                      .sliced = true,
+                                      .original_length = 60,
+                                      .data = data});
+    BOOST_TEST(to_hex(w.data()) ==
+               "00000003"
+               "00000007"
+               "00000003"
+               "0000003c"
+               "010203");
     BOOST_TEST(to_hex(pcap_file_header(LinkType::Raw)).substr(40) == "00000065");
 }

@@ -44,10 +44,12 @@ expect_msg "check without trace" 1 CPF39B0 "$NA" "$BIN/CHKCMNTRC" "CFGOBJ($A)" '
 check "no trace left behind by refused starts" eq "$(ls "$QVPN_ROOT/trace" 2>/dev/null | grep -c '^LIN\.')" 0
 
 # --- three traces at once, surviving the command that started them ------------
-export QVPN_QCMNTRCMAX=5M
+ip netns exec "$NA" "$BIN/CHGSYSVAL" 'SYSVAL(QCMNTRCMAX)' "VALUE('5M')" >/dev/null ||
+	tr_fail "CHGSYSVAL QCMNTRCMAX"
 expect_msg "start on line A" 0 TRC0001 "$NA" "$BIN/STRCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' \
 	'MAXSTG(2048)' "TEXT('VPN Problems')"
-expect_msg "start on B (*NWI, other namespace)" 0 TRC0001 "$NB" "$BIN/STRCMNTRC" "$B" '*NWI' 'MAXSTG(1024)'
+expect_msg "start on B (*NWI, other namespace, received only)" 0 TRC0001 "$NB" "$BIN/STRCMNTRC" "$B" '*NWI' \
+	'MAXSTG(1024)' 'DTADIR(*RCV)'
 expect_msg "start on C, sent frames only" 0 TRC0001 "$NA" "$BIN/STRCMNTRC" "CFGOBJ($C)" 'CFGTYPE(*LIN)' \
 	'MAXSTG(*MIN)' 'DTADIR(*SND)'
 expect_msg "start A again" 1 TRC0010 "$NA" "$BIN/STRCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)'
@@ -82,6 +84,7 @@ check "A: the description is printed" grep -q 'Trace description  . . . . . . : 
 pb=$(ip netns exec "$NB" "$BIN/PRTCMNTRC" "CFGOBJ($B)" 'CFGTYPE(*NWI)')
 check "B: 3 echo requests received" eq "$(grep -c '^ *[0-9]*   R .*ICMP echo-request' <<<"$pb")" 3
 check "B: no traffic of the other line" eq "$(grep -c '198.51.100' <<<"$pb")" 0
+check "B (*RCV): nothing sent" eq "$(grep -c '^ *[0-9]*   S ' <<<"$pb")" 0
 pc=$(ip netns exec "$NA" "$BIN/PRTCMNTRC" "CFGOBJ($C)" 'CFGTYPE(*LIN)')
 check "C (*SND): 2 requests" eq "$(grep -c '   S .*ICMP echo-request' <<<"$pc")" 2
 check "C (*SND): nothing received" eq "$(grep -c '^ *[0-9]*   R ' <<<"$pc")" 0
@@ -113,7 +116,6 @@ for x in "$B:*NWI:$NB" "$C:*LIN:$NA"; do
 	IFS=: read -r obj typ ns <<<"$x"
 	ip netns exec "$ns" "$BIN/DLTCMNTRC" "CFGOBJ($obj)" "CFGTYPE($typ)" >/dev/null
 done
-unset QVPN_QCMNTRCMAX
 
 # --- wrap under a flood: newest frames kept, buffer bounds held --------------------
 rss_of() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
@@ -171,6 +173,47 @@ expect_msg "end a full trace" 1 CPF39AE "$NA" "$BIN/ENDCMNTRC" "CFGOBJ($A)" 'CFG
 ip netns exec "$NA" "$BIN/PRTCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' 'SLTPORT(9)' --pcap "$WORK/stop.pcap" >/dev/null
 first=$(tshark -r "$WORK/stop.pcap" -T fields -e data 2>/dev/null | head -1 | cut -c1-8)
 check "the oldest frames are kept: first flood frame is number 0" eq "$first" 00000000
+ip netns exec "$NA" "$BIN/DLTCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' >/dev/null
+
+# --- USRDTA: headers plus n bytes, cut in the kernel and exactly by the job ---------
+expect_msg "start A, USRDTA(10)" 0 TRC0001 "$NA" "$BIN/STRCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' 'USRDTA(10)'
+ip netns exec "$NA" "$FLOOD" 192.0.2.2 9 0 1 200 >/dev/null
+ip netns exec "$NA" "$BIN/ENDCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' >/dev/null
+pu=$(ip netns exec "$NA" "$BIN/PRTCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' 'SLTPORT(9)')
+check "a 242-byte frame keeps 14+20+8 header bytes + 10" grep -Eq '^ +[0-9]+   S +242 +52  ' <<<"$pu"
+check "and says it was sliced" grep -q '10 bytes of user data (frame sliced by USRDTA)' <<<"$pu"
+ip netns exec "$NA" "$BIN/DLTCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' >/dev/null
+
+# --- a line description (CRTLINETH) names the interface ----------------------------
+ip netns exec "$NA" "$BIN/CRTLINETH" 'LIND(TRNLINE)' "RSRCNAME($C)" >/dev/null || tr_fail "CRTLINETH"
+ip netns exec "$NA" "$BIN/CRTLINETH" 'LIND(GONELINE)' 'RSRCNAME(qv-tr-none0)' >/dev/null ||
+	tr_fail "CRTLINETH"
+expect_msg "line description whose interface is missing" 1 TRC0020 "$NA" "$BIN/STRCMNTRC" \
+	'CFGOBJ(GONELINE)' 'CFGTYPE(*LIN)'
+expect_msg "the seed's STRCMNTRC on line TRNLINE" 0 TRC0001 "$NA" "$BIN/STRCMNTRC" \
+	'CFGOBJ(TRNLINE)' 'CFGTYPE(*LIN)' 'MAXSTG(2048)' "TEXT('VPN Problems')"
+check "TRNLINE traces the line's interface" eq "$(chk_field "$NA" TRNLINE '*LIN' interface)" "$C"
+ip netns exec "$NA" busybox ping -c 1 198.51.100.2 >/dev/null
+expect_msg "the seed's ENDCMNTRC" 0 TRC0002 "$NA" "$BIN/ENDCMNTRC" 'CFGOBJ(TRNLINE)' 'CFGTYPE(*LIN)'
+pt=$(ip netns exec "$NA" "$BIN/PRTCMNTRC" 'CFGOBJ(TRNLINE)' 'CFGTYPE(*LIN)' 'FMTTCP(*YES)' \
+	"TCPIPADR('198.51.100.2')" 'FMTBCD(*NO)')
+check "the seed's PRTCMNTRC: the ping to 198.51.100.2, no ARP" eq \
+	"$(grep -c 'ICMP echo' <<<"$pt")/$(grep -c ' ARP ' <<<"$pt")" "2/0"
+ip netns exec "$NA" "$BIN/DLTCMNTRC" 'CFGOBJ(TRNLINE)' 'CFGTYPE(*LIN)' >/dev/null
+
+# --- a trace job that is killed ---------------------------------------------------
+expect_msg "start A" 0 TRC0001 "$NA" "$BIN/STRCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)'
+ip netns exec "$NA" busybox ping -c 2 -i 0.2 192.0.2.2 >/dev/null
+sleep 0.3
+pid=$(chk_field "$NA" "$A" '*LIN' pid)
+kill -9 "$pid"
+gone "$pid"
+check "a killed job shows as ended abnormally" eq "$(chk_field "$NA" "$A" '*LIN' state)" ABENDED
+out=$(ip netns exec "$NA" "$BIN/ENDCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' 2>&1)
+check "ENDCMNTRC reports TRC001B, then ends it" eq "$(cut -d: -f1 <<<"$out" | tr '\n' ' ')" "TRC001B TRC0002 "
+pk=$(ip netns exec "$NA" "$BIN/PRTCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)')
+check "the frames traced before the kill are kept" eq "$(grep -c 'ICMP echo-request' <<<"$pk")" 2
+expect_msg "end it again" 1 CPF39AE "$NA" "$BIN/ENDCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)'
 ip netns exec "$NA" "$BIN/DLTCMNTRC" "CFGOBJ($A)" 'CFGTYPE(*LIN)' >/dev/null
 
 # --- a line that goes away while traced ---------------------------------------------

@@ -38,7 +38,7 @@ SystemView system_a() {
     return s;
 }
 
-PolicyFilterView loaded() {
+PolicyFilterView loaded_view() {
     PolicyFilterView f;
     f.rules_loaded = true;
     f.filter_loaded = true;
@@ -46,6 +46,12 @@ PolicyFilterView loaded() {
                  *IpRange::subnet(*IpAddress::parse("10.196.8.0"), "24")}};
     return f;
 }
+
+FilterSource src(PolicyFilterView v) {
+    return [v] { return Result<PolicyFilterView>(v); };
+}
+
+FilterSource loaded() { return src(loaded_view()); }
 
 const CheckFailure& failed(const CheckResult& r) {
     BOOST_REQUIRE(std::holds_alternative<CheckFailure>(r));
@@ -99,7 +105,7 @@ BOOST_AUTO_TEST_CASE(tcp8604_reason_codes) {
     p.connection.remote = {EndpointType::IPv6Subnet, "2001:db8:8::", "64"};
     expect(check_dynamic_start(p, system_a(), loaded(), {}), "TCP8604", 1, "8");
 
-    expect(check_dynamic_start(branch_office(), system_a(), PolicyFilterView{}, {}), "TCP8604", 1,
+    expect(check_dynamic_start(branch_office(), system_a(), src(PolicyFilterView{}), {}), "TCP8604", 1,
            "3");
 }
 
@@ -126,14 +132,22 @@ BOOST_AUTO_TEST_CASE(endpoint_messages) {
 }
 
 BOOST_AUTO_TEST_CASE(policy_filter_messages) {
-    PolicyFilterView other = loaded();
+    PolicyFilterView other = loaded_view();
     other.filter_loaded = false;
-    expect(check_dynamic_start(branch_office(), system_a(), other, {}), "TCP8628", 1);
+    expect(check_dynamic_start(branch_office(), system_a(), src(other), {}), "TCP8628", 1);
 
-    PolicyFilterView narrow = loaded();
+    PolicyFilterView narrow = loaded_view();
     narrow.scopes = {{*IpRange::subnet(*IpAddress::parse("10.6.1.0"), "24"),
                       *IpRange::subnet(*IpAddress::parse("10.196.8.0"), "24")}};
-    expect(check_dynamic_start(branch_office(), system_a(), narrow, {}), "TCP8624", 1);
+    expect(check_dynamic_start(branch_office(), system_a(), src(narrow), {}), "TCP8624", 1);
+
+    // Rules that cannot be read fail the start with their own message.
+    FilterSource broken = [] { return Result<PolicyFilterView>(fail("VMN0021", "x")); };
+    expect(check_dynamic_start(branch_office(), system_a(), broken, {}), "VMN0021", 1);
+    // ... but only when the checks get that far.
+    auto p = branch_office();
+    p.data.mode = Mode::Transport;
+    expect(check_dynamic_start(p, system_a(), broken, {}), "TCP8622", 1);
 }
 
 BOOST_AUTO_TEST_CASE(dynamic_policy_filter_rules) {
@@ -143,12 +157,12 @@ BOOST_AUTO_TEST_CASE(dynamic_policy_filter_rules) {
     p.group.initiator = Initiator::Local;
     p.connection.local = {EndpointType::IPv4, "192.0.2.227", ""};
     p.connection.remote = {EndpointType::IPv4, "198.51.100.250", ""};
-    auto ok = check_dynamic_start(p, system_a(), PolicyFilterView{}, {});
+    auto ok = check_dynamic_start(p, system_a(), src(PolicyFilterView{}), {});
     BOOST_REQUIRE(std::holds_alternative<StartPlan>(ok));
     BOOST_TEST(std::get<StartPlan>(ok).dynamic_policy_filter);
 
     p.group.initiator = Initiator::Both;
-    expect(check_dynamic_start(p, system_a(), PolicyFilterView{}, {}), "TCP8604", 1, "5");
+    expect(check_dynamic_start(p, system_a(), src(PolicyFilterView{}), {}), "TCP8604", 1, "5");
     p.group.initiator = Initiator::Local;
     expect(check_dynamic_start(p, system_a(), loaded(), {}), "TCP8604", 1, "8");
 }
@@ -171,9 +185,10 @@ BOOST_AUTO_TEST_CASE(populate_from_packet) {
     p.group.populate_from_packet = true;
     p.connection.local_id = {IdType::IPv4, "10.6.11.1"};
     p.connection.local = {EndpointType::IPv4, "10.6.11.1", ""};
-    PolicyFilterView f = loaded();
-    f.scopes = {{IpRange::single(*IpAddress::parse("10.6.11.1")),
+    PolicyFilterView fv = loaded_view();
+    fv.scopes = {{IpRange::single(*IpAddress::parse("10.6.11.1")),
                  *IpRange::subnet(*IpAddress::parse("10.196.8.0"), "24")}};
+    FilterSource f = src(fv);
     auto r = check_dynamic_start(p, system_a(), f, {}, IpAddress::parse("10.196.8.9"));
     BOOST_REQUIRE(std::holds_alternative<StartPlan>(r));
     BOOST_TEST(std::get<StartPlan>(r).remote_data.to_string() == "10.196.8.9");
@@ -196,9 +211,10 @@ BOOST_AUTO_TEST_CASE(ipv6_paths) {
     p.connection.remote_id = {IdType::IPv6, "2001:db8::250"};
     p.connection.local = {EndpointType::IPv6Subnet, "2001:db8:6::", "48"};
     p.connection.remote = {EndpointType::IPv6Subnet, "2001:db8:196::", "64"};
-    PolicyFilterView f;
-    f.rules_loaded = f.filter_loaded = true;
-    f.scopes = {{IpRange::any(6), IpRange::any(6)}};
+    PolicyFilterView fv;
+    fv.rules_loaded = fv.filter_loaded = true;
+    fv.scopes = {{IpRange::any(6), IpRange::any(6)}};
+    FilterSource f = src(fv);
     auto r = check_dynamic_start(p, system_a(), f, {});
     BOOST_REQUIRE(std::holds_alternative<StartPlan>(r));
     BOOST_TEST(std::get<StartPlan>(r).remote_data.to_string() == "2001:db8:196::/64");
@@ -235,8 +251,9 @@ ManualConnection manual() {
 BOOST_AUTO_TEST_CASE(manual_keys) {
     BOOST_TEST(std::holds_alternative<StartPlan>(
         check_manual_start(manual(), system_a(), loaded(), {})) == false);  // filter scope
-    PolicyFilterView any = loaded();
-    any.scopes = {{IpRange::any(4), IpRange::any(4)}};
+    PolicyFilterView anyv = loaded_view();
+    anyv.scopes = {{IpRange::any(4), IpRange::any(4)}};
+    FilterSource any = src(anyv);
     BOOST_TEST(std::holds_alternative<StartPlan>(check_manual_start(manual(), system_a(), any, {})));
 
     auto m = manual();
@@ -284,4 +301,20 @@ BOOST_AUTO_TEST_CASE(key_lengths) {
     BOOST_TEST(encr_key_bytes(Encr::AesCtr128) == 20u);
     BOOST_TEST(auth_key_bytes(DataAuth::HmacSha512) == 64u);
     BOOST_TEST(auth_key_bytes(DataAuth::AesXcbc) == 16u);
+}
+
+BOOST_AUTO_TEST_CASE(covers_function_decides_scope) {
+    PolicyFilterView v;
+    v.rules_loaded = v.filter_loaded = true;
+    int asked_proto = -1;
+    v.covers = [&](const IpRange& l, const IpRange& r, int proto, int, int) {
+        asked_proto = proto;
+        return l.to_string() == "10.6.0.0/16" && r.to_string() == "10.196.8.0/24";
+    };
+    auto p = branch_office();
+    p.connection.protocol = 6;
+    BOOST_TEST(std::holds_alternative<StartPlan>(check_dynamic_start(p, system_a(), src(v), {})));
+    BOOST_TEST(asked_proto == 6);
+    p.connection.remote = {EndpointType::IPv4Subnet, "10.196.0.0", "255.255.0.0"};
+    expect(check_dynamic_start(p, system_a(), src(v), {}), "TCP8624", 1);
 }
