@@ -246,8 +246,9 @@ BOOST_AUTO_TEST_CASE(two_jobs_negotiate_report_and_end_on_sigterm) {
     BOOST_TEST(ua["encr"] == "*AESCBC128");
     BOOST_TEST(ua["auth"] == "*PSK");
     BOOST_TEST(ua["peer"] == "192.0.2.2:500");
-    // B found the configured connection for the peer and uses its name.
-    BOOST_TEST(b.ops("ike_up")[0]["conn"] == "HRgw2FINgw:L1");
+    // B found the configured connection for the peer (its data endpoints
+    // narrow the selectors) and names what the peer started <group>:R<n>.
+    BOOST_TEST(b.ops("ike_up")[0]["conn"] == "HRgw2FINgw:R1");
     BOOST_TEST(b.ops("ike_up")[0]["group"] == "HRgw2FINgw");
 
     auto ca = sa::child_sa_from_json(a.ops("child_up")[0]["sa"]);

@@ -178,7 +178,7 @@ phase3() {
 		|| fail "swanctl --initiate: $(tail -3 "$WORK/p3.initiate")"
 	wait_event child_up 1 10 || fail "qvpn reported no CHILD_SA as responder"
 	grep '"op":"ike_up"' "$WORK/p3.jsonl" | grep -q '"initiator":false' || fail "ike_up as responder"
-	grep -q '"conn":"HRgw2FINgw:L1"' "$WORK/p3.jsonl" || fail "responder connection name"
+	grep -q '"conn":"HRgw2FINgw:R1"' "$WORK/p3.jsonl" || fail "responder connection name"
 	sas | grep -q "INSTALLED" || fail "strongSwan has no CHILD_SA"
 	# strongSwan deletes: qvpn reports the IKE SA down.
 	swanctl_in $NS_S "$SDIR" --terminate --ike net >/dev/null 2>&1
