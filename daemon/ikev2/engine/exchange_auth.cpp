@@ -440,10 +440,10 @@ void Engine::established(IkeSa& sa) {
 }
 
 std::string Engine::responder_name(IkeSa& sa, const policy::Identity& peer_id) {
-    if (!sa.policy.connection.name.empty()) {
-        return sa.policy.connection.name;
-    }
-    // The same peer coming back (reauthentication, a restart) keeps its name.
+    // core/ipc/README.md: what a peer starts is "<group>:R<n>", even when a
+    // configured connection lends it its data endpoints; configured names
+    // belong to connections this system starts. The same peer coming back
+    // (reauthentication, a restart) keeps its name.
     for (const auto& [k, other] : sas_) {
         if (other.get() != &sa && !other->initiator && other->state != IkeState::Closed &&
             other->peer_id && *other->peer_id == peer_id &&

@@ -4,12 +4,24 @@
 // the IKE SA and exchange they belong to.
 #include <algorithm>
 
+#include "core/base/text.hpp"
 #include "daemon/ikev2/engine/engine.hpp"
 #include "daemon/ikev2/engine/ike_sa.hpp"
 
 namespace qvpn::ikev2 {
 
 namespace {
+
+// The payload type an UNSUPPORTED_CRITICAL_PAYLOAD notify names (RFC 7296
+// 3.10.1: one octet), from the codec's IKE0803 message.
+Bytes critical_type(const Msg& m) {
+    long long t = 0;
+    if (m.notify != ike::notify_code(NotifyType::UNSUPPORTED_CRITICAL_PAYLOAD) ||
+        !parse_int(m.value(1), t) || t < 0 || t > 255) {
+        return {};
+    }
+    return {static_cast<uint8_t>(t)};
+}
 
 std::string exchange_word(RequestKind k) {
     switch (k) {
@@ -219,13 +231,9 @@ void Engine::on_packet(const Endpoint& local, const Endpoint& remote, bool marke
                         log_peer(remote, joblog::Level::Warning, m.error());
                     }
                     if (m.error().notify != 0 && h->message_id == 0) {
-                        Bytes nd;
-                        if (m.error().notify ==
-                            ike::notify_code(NotifyType::UNSUPPORTED_CRITICAL_PAYLOAD)) {
-                            nd.push_back(static_cast<uint8_t>(std::stoi(m.error().value(1))));
-                        }
                         send_clear_notify(local, remote, marker, *h,
-                                          static_cast<NotifyType>(m.error().notify), nd);
+                                          static_cast<NotifyType>(m.error().notify),
+                                          critical_type(m.error()));
                     }
                 } else {
                     handle_init_request(local, remote, marker, data, *m);
@@ -364,11 +372,8 @@ void Engine::handle_encrypted(IkeSa& sa, const Endpoint& local, const Endpoint& 
             // RFC 7296 2.21.3: a protected request that cannot be parsed gets
             // the matching notify (INVALID_SYNTAX, UNSUPPORTED_CRITICAL_PAYLOAD).
             if (!h.is_response() && r.error().notify != 0) {
-                Bytes nd;
-                if (r.error().notify == ike::notify_code(NotifyType::UNSUPPORTED_CRITICAL_PAYLOAD)) {
-                    nd.push_back(static_cast<uint8_t>(std::stoi(r.error().value(1))));
-                }
-                send_response(sa, h, {make_notify(static_cast<NotifyType>(r.error().notify), nd)});
+                send_response(sa, h, {make_notify(static_cast<NotifyType>(r.error().notify),
+                                                  critical_type(r.error()))});
             }
             return;
         }

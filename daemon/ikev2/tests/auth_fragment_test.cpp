@@ -6,7 +6,10 @@
 
 #include <memory>
 
+#include "daemon/ike/auth/cert_fetch.hpp"
 #include "daemon/ike/tests/pki.hpp"
+#include "daemon/ikev2/engine/ike_sa.hpp"
+#include "daemon/ikev2/wire/sk.hpp"
 
 using namespace qvpn;
 using namespace qvpn::ikev2;
@@ -84,6 +87,23 @@ BOOST_AUTO_TEST_CASE(rsa_certificates_with_digital_signature_and_fragments) {
         }
     }
     BOOST_TEST(fragments > 6u);
+}
+
+BOOST_AUTO_TEST_CASE(http_cert_lookup_is_announced_only_when_allowed) {
+    Pki k = Pki::make(false);
+    for (bool allowed : {false, true}) {
+        Net net;
+        net.b.policies.attributes.http_cert_lookup = allowed;
+        net.b.policies.peers.push_back(
+            ResolvedPeer{with_auth(policy_b(), policy::AuthMethod::Rsa), k.creds_b()});
+        net.start();
+        initiate(net, with_auth(policy_a(), policy::AuthMethod::Rsa), 7, k.creds_a());
+        BOOST_REQUIRE(net.a.of<IkeUp>().size() == 1u);
+        auto m = parse_message(net.delivered[1].data);  // <-- HDR, SAr1, KEr, Nr, CERTREQ, N(...)
+        BOOST_REQUIRE(m.ok());
+        BOOST_TEST((find_notify(m->payloads, NotifyType::HTTP_CERT_LOOKUP_SUPPORTED) != nullptr) ==
+                   allowed);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(ecdsa_certificates_without_fragmentation) {
@@ -167,4 +187,98 @@ BOOST_AUTO_TEST_CASE(missing_certificate_material_fails_before_sending) {
     BOOST_TEST(net.a.of<Failed>().back().reason_code == 8300);
     BOOST_TEST(net.a.of<Failed>().back().detail.id == "IKE0916");
     BOOST_TEST(net.delivered.empty());
+}
+
+// --- messages changed in flight with the initiator's own keys ------------------------------
+
+namespace qvpn::ikev2 {
+// The tests' key to the engine's inside: the initiator's SK keys, so a
+// test can play a peer that sends what this engine never would.
+struct EngineAccess {
+    static std::optional<SkCrypto> sender_keys(Engine& e, uint64_t spi_i) {
+        auto it = e.sas_.find(spi_i);
+        if (it == e.sas_.end() || !it->second->sk) {
+            return std::nullopt;
+        }
+        return it->second->sk;
+    }
+};
+}  // namespace qvpn::ikev2
+
+namespace {
+
+// Rewrites A's IKE_AUTH request with `edit`, encrypting it again with A's keys.
+void rewrite_auth_request(Net& net, std::function<void(std::vector<Payload>&)> edit) {
+    net.tamper = [&net, edit](Packet& p) {
+        if (p.sender != 0) {
+            return;
+        }
+        auto m = parse_message(p.data);
+        if (!m || m->header.exchange != ExchangeType::IKE_AUTH || m->header.is_response()) {
+            return;
+        }
+        auto keys = EngineAccess::sender_keys(*net.a.engine, m->header.spi_i);
+        BOOST_REQUIRE(keys.has_value());
+        SkCrypto as_receiver{keys->cipher, keys->integ, keys->out, keys->out};
+        auto inner = open_sk(p.data, *m, as_receiver);
+        BOOST_REQUIRE(inner.ok());
+        edit(*inner);
+        SeededRandom rng(99);
+        auto again = protect(m->header, *inner, *keys, rng);
+        BOOST_REQUIRE(again.ok());
+        p.data = *again;
+    };
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(eap_is_refused_with_authentication_failed) {
+    Net net;
+    setup_branch(net);
+    // HDR, SK {IDi, IDr, EAP, SAi2, TSi, TSr} -->   <-- HDR, SK {N(AUTHENTICATION_FAILED)}
+    rewrite_auth_request(net, [](std::vector<Payload>& p) {
+        std::erase_if(p, [](const Payload& x) { return x.type == PayloadType::AUTH; });
+        p.push_back(make_payload(PayloadType::EAP, EapPayload{{2, 0, 0, 5, 1}}));
+    });
+    initiate(net, policy_a());
+    BOOST_TEST(net.b.count_log("IKE090D") == 1u);
+    BOOST_TEST(net.a.of<Failed>().back().reason_code == 24);
+    BOOST_TEST(net.b.engine->idle());
+}
+
+BOOST_AUTO_TEST_CASE(hash_and_url_certificates_only_when_allowed) {
+    Pki k = Pki::make(false);
+    const std::string url = "http://192.0.2.1/hr.der";
+    auto to_hash_and_url = [&](std::vector<Payload>& p) {
+        for (auto& x : p) {
+            if (auto* c = std::get_if<CertPayload>(&x.body)) {
+                c->encoding = CertEncoding::HASH_AND_URL_X509_CERT;
+                c->data = ike::auth::encode_hash_and_url({k.a.sha1(), url});
+            }
+        }
+    };
+    for (bool allowed : {false, true}) {
+        BOOST_TEST_CONTEXT("allowed " << allowed) {
+            Net net;
+            net.b.policies.attributes.http_cert_lookup = allowed;
+            net.b.policies.urls[url] = k.a.der();
+            auto pb = with_auth(policy_b(), policy::AuthMethod::Rsa);
+            pb.attributes.http_cert_lookup = allowed;
+            net.b.policies.peers.push_back(ResolvedPeer{pb, k.creds_b()});
+            EngineConfig whole;  // one SK payload to rewrite, not fragments
+            whole.fragmentation = false;
+            net.start(whole, whole);
+            rewrite_auth_request(net, to_hash_and_url);
+            initiate(net, with_auth(policy_a(), policy::AuthMethod::Rsa), 7, k.creds_a());
+            if (allowed) {
+                BOOST_TEST(net.b.policies.fetches == 1);
+                BOOST_REQUIRE(net.a.of<IkeUp>().size() == 1u);
+                net.check_pairs();
+            } else {
+                BOOST_TEST(net.b.policies.fetches == 0);
+                BOOST_TEST(net.b.count_log("IKE0913") == 1u);
+                BOOST_TEST(net.a.of<Failed>().back().reason_code == 24);
+            }
+        }
+    }
 }

@@ -22,6 +22,7 @@
 #include "core/ipc/km_channel.hpp"
 #include "core/ipc/policy_json.hpp"
 #include "core/policy/policy_db.hpp"
+#include "daemon/ikev2/daemon/db_policy_source.hpp"
 #include "daemon/sa/sa_json.hpp"
 
 using namespace qvpn;
@@ -245,8 +246,9 @@ BOOST_AUTO_TEST_CASE(two_jobs_negotiate_report_and_end_on_sigterm) {
     BOOST_TEST(ua["encr"] == "*AESCBC128");
     BOOST_TEST(ua["auth"] == "*PSK");
     BOOST_TEST(ua["peer"] == "192.0.2.2:500");
-    // B found the configured connection for the peer and uses its name.
-    BOOST_TEST(b.ops("ike_up")[0]["conn"] == "HRgw2FINgw:L1");
+    // B found the configured connection for the peer (its data endpoints
+    // narrow the selectors) and names what the peer started <group>:R<n>.
+    BOOST_TEST(b.ops("ike_up")[0]["conn"] == "HRgw2FINgw:R1");
     BOOST_TEST(b.ops("ike_up")[0]["group"] == "HRgw2FINgw");
 
     auto ca = sa::child_sa_from_json(a.ops("child_up")[0]["sa"]);
@@ -358,5 +360,83 @@ BOOST_AUTO_TEST_CASE(without_its_socket_the_job_refuses_to_start) {
     std::stringstream ss;
     ss << in.rdbuf();
     BOOST_TEST(ss.str().find("IKE0B01") != std::string::npos);
+    fs::remove_all(root);
+}
+
+BOOST_AUTO_TEST_CASE(policy_source_over_the_database) {
+    fs::path root = temp_root("db");
+    configure(root, false);  // finance side: serves 192.0.2.1
+    {
+        auto db = policy::PolicyDb::open((root / "policy.db").string(), policy::Access::ReadWrite);
+        BOOST_REQUIRE(db.ok());
+        // A second group for a peer known by name, with its own transforms,
+        // and a third that only initiates.
+        policy::KeyPolicy k;
+        k.name = "ROAMER";
+        k.remote = {policy::IdType::Fqdn, "roamer.example.com"};
+        k.psk = SecretBytes(as_view("another key"));
+        k.has_psk = true;
+        k.transforms = {{policy::Encr::AesCbc256, policy::Hash::Sha384, policy::DhGroup::Grp20}};
+        policy::KeyPolicy l = k;
+        l.name = "OUTBOUND";
+        l.remote = {policy::IdType::Fqdn, "out.example.com"};
+        l.transforms = {{policy::Encr::TripleDes, policy::Hash::Sha1, policy::DhGroup::Grp14}};
+        policy::DynamicGroup g;
+        g.name = "ROAMERS";
+        g.data_policy = "HRgw2FINgw";
+        g.key_policies = {"ROAMER"};
+        policy::DynamicGroup o = g;
+        o.name = "OUTONLY";
+        o.key_policies = {"OUTBOUND"};
+        o.initiator = policy::Initiator::Local;
+        auto s = db->transaction([&]() -> Status {
+            QVPN_TRY(db->create_key_policy(k));
+            QVPN_TRY(db->create_key_policy(l));
+            QVPN_TRY(db->create_group(g));
+            return db->create_group(o);
+        });
+        BOOST_REQUIRE_MESSAGE(s.ok(), (s.ok() ? std::string() : s.error().id));
+    }
+    ikev2::DbPolicySource src((root / "policy.db").string());
+
+    // A known address: that key policy's transforms only.
+    auto known = src.for_init(*IpAddress::parse("192.0.2.1"));
+    BOOST_REQUIRE(known.ok());
+    BOOST_REQUIRE(known->transforms.size() == 1u);
+    BOOST_TEST((known->transforms[0].encryption == policy::Encr::AesCbc128));
+    BOOST_TEST(!known->certificates);
+
+    // An unknown address may still name itself in IKE_AUTH: every group a
+    // remote may start offers its transforms (not the *LOCAL one).
+    auto any = src.for_init(*IpAddress::parse("198.51.100.77"));
+    BOOST_REQUIRE(any.ok());
+    bool has_roamer = false, has_outbound = false;
+    for (const auto& t : any->transforms) {
+        has_roamer = has_roamer || t.encryption == policy::Encr::AesCbc256;
+        has_outbound = has_outbound || t.encryption == policy::Encr::TripleDes;
+    }
+    BOOST_TEST(has_roamer);
+    BOOST_TEST(!has_outbound);
+
+    auto r = src.for_auth(*IpAddress::parse("198.51.100.77"),
+                          {policy::IdType::Fqdn, "ROAMER.example.com"});
+    BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? std::string() : r.error().id));
+    BOOST_TEST(r->policy.group.name == "ROAMERS");
+    BOOST_TEST(r->policy.connection.name.empty());  // the engine names it ROAMERS:R<n>
+    BOOST_TEST(r->policy.key.psk.size() == 11u);
+    BOOST_TEST((r->policy.connection.remote.type == policy::EndpointType::Any));
+
+    auto c = src.for_auth(*IpAddress::parse("192.0.2.1"), {policy::IdType::IPv4, "192.0.2.1"});
+    BOOST_REQUIRE(c.ok());
+    BOOST_TEST(c->policy.connection.name == "HRgw2FINgw:L1");
+
+    auto none = src.for_auth(*IpAddress::parse("198.51.100.78"),
+                             {policy::IdType::Fqdn, "stranger.example.com"});
+    BOOST_REQUIRE(!none.ok());
+    BOOST_TEST(none.error().id == "IKE0905");
+
+    // No database at all: a clear failure, no crash.
+    ikev2::DbPolicySource missing((root / "nothing" / "policy.db").string());
+    BOOST_TEST(!missing.for_init(*IpAddress::parse("192.0.2.1")).ok());
     fs::remove_all(root);
 }

@@ -46,6 +46,17 @@ public:
     std::vector<ResolvedPeer> peers;  // responder side: who may connect
     policy::VpnAttributes attributes;
     int init_lookups = 0, auth_lookups = 0;
+    std::map<std::string, Bytes> urls;  // Hash and URL: what each URL serves
+    int fetches = 0;
+
+    Result<Bytes> fetch_certificate(const ike::auth::HashAndUrl& h) override {
+        ++fetches;
+        auto it = urls.find(h.url);
+        if (it == urls.end()) {
+            return fail("IKE0122", h.url);
+        }
+        return it->second;
+    }
 
     Result<InitPolicy> for_init(const IpAddress& peer) override {
         ++init_lookups;

@@ -17,8 +17,11 @@ export QVPN_LIBEXEC=${QVPN_LIBEXEC:-$QVPN_BUILD_DIR/libexec/qvpn}
 CHARON=${CHARON:-/usr/lib/ipsec/charon}
 PLUGINS=${PLUGINS:-"random nonce aes sha1 sha2 hmac kdf gmp gcm openssl socket-default kernel-libipsec kernel-netlink vici"}
 
-T0=$(date +%s.%N)
-log() { printf '[%6.2fs] %s\n' "$(echo "$(date +%s.%N) - $T0" | bc)" "$*" >&2; }
+T0=${EPOCHREALTIME/./}
+log() {
+	local ms=$(((${EPOCHREALTIME/./} - T0) / 1000))
+	printf '[%4d.%03ds] %s\n' $((ms / 1000)) $((ms % 1000)) "$*" >&2
+}
 FAILURES=0
 fail() {
 	log "FAIL: $*"

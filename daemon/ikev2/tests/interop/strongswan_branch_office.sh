@@ -16,9 +16,9 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
-need "$CHARON" swanctl dumpcap tshark busybox bc
+need "$CHARON" swanctl dumpcap tshark busybox
 for b in QTOVMAN QTOKVPNIK2; do [ -x "$QVPN_LIBEXEC/$b" ] || skip "$b is not built"; done
-for b in STRTCPSVR STRVPNCNN CRTVPNCNN CRTLINETH ENDTCPSVR; do
+for b in STRTCPSVR STRVPNCNN CRTVPNCNN CRTLINETH ENDTCPSVR LODIPFTR RMVTCPTBL; do
 	command -v $b >/dev/null || skip "$b is not built"
 done
 
@@ -53,6 +53,10 @@ q CRTVPNCNN 'NAME(HRgw2FINgw)' 'SCENARIO(*GW2GW)' 'KEYPCY(*BALANCED)' "PSK('$PSK
 capture $NS_Q qv-ik2-vq "$WORK/wire.pcapng"
 q STRTCPSVR 'SERVER(*VPN)' >"$WORK/strtcpsvr.out" 2>&1 || { cat "$WORK/strtcpsvr.out" >&2; die "STRTCPSVR"; }
 on_exit "ip netns exec $NS_Q env QVPN_ROOT=$QROOT ENDTCPSVR 'SERVER(*VPN)'"
+on_exit "ip netns exec $NS_Q env QVPN_ROOT=$QROOT RMVTCPTBL"
+# The generated policy filters of the connection (IPSEC rules), loaded.
+q LODIPFTR 'OPTION(*LOAD)' 'LIND(*ALL)' 'INCVPN(*YES)' >"$WORK/lodipftr.out" 2>&1 \
+	|| { cat "$WORK/lodipftr.out" >&2; die "LODIPFTR"; }
 
 # --- 1. qvpn initiates -------------------------------------------------------------------
 log "qvpn initiates"
@@ -89,16 +93,28 @@ grep -q "AES_GCM_16-128" "$WORK/sas1.txt" || fail "ESP algorithms"
 
 ip netns exec $NS_Q busybox ping -c3 -w6 -I 10.6.0.1 10.196.8.1 >"$WORK/ping1.out" 2>&1 \
 	|| fail "ping qvpn -> strongSwan: $(tail -2 "$WORK/ping1.out")"
-# A TCP transfer of 2 MB: the receiver counts the bytes.
-ip netns exec $NS_S busybox nc -l -p 5001 -s 10.196.8.1 >"$WORK/tcp.recv" &
-NC_PID=$!
-on_exit "kill $NC_PID"
-sleep 0.3
-head -c 2000000 /dev/urandom >"$WORK/tcp.send"
-timeout 30 ip netns exec $NS_Q busybox nc -w 3 10.196.8.1 5001 <"$WORK/tcp.send" \
-	|| fail "TCP transfer"
-sleep 0.5
-cmp -s "$WORK/tcp.send" "$WORK/tcp.recv" || fail "TCP data differs ($(stat -c %s "$WORK/tcp.recv") bytes)"
+# tcp_transfer FROM_NS TO_NS TO_ADDR TAG: 1 MB through the tunnel, checked byte by byte.
+tcp_transfer() {
+	local from=$1 to=$2 addr=$3 tag=$4 nc_pid send_pid
+	ip netns exec "$to" busybox nc -l -p 5001 >"$WORK/$tag.recv" &
+	nc_pid=$!
+	on_exit "kill $nc_pid"
+	sleep 0.3
+	head -c 1000000 /dev/urandom >"$WORK/$tag.send"
+	timeout 60 ip netns exec "$from" busybox nc "$addr" 5001 <"$WORK/$tag.send" &
+	send_pid=$!
+	for _ in $(seq 200); do
+		[ "$(stat -c %s "$WORK/$tag.recv")" -ge 1000000 ] && break
+		sleep 0.1
+	done
+	kill $send_pid $nc_pid 2>/dev/null
+	cmp -s "$WORK/$tag.send" "$WORK/$tag.recv" \
+		|| fail "TCP $tag: $(stat -c %s "$WORK/$tag.recv") of 1000000 bytes arrived"
+}
+# Full-size packets (fragmented on the way, as needed).
+ip netns exec $NS_Q busybox ping -c2 -w6 -s 1400 -I 10.6.0.1 10.196.8.1 >"$WORK/bigping1.out" 2>&1 \
+	|| fail "1428-byte ping qvpn -> strongSwan: $(tail -1 "$WORK/bigping1.out")"
+tcp_transfer $NS_Q $NS_S 10.196.8.1 qvpn-to-strongswan
 
 # --- 2. strongSwan initiates, qvpn answers ---------------------------------------------------
 log "strongSwan initiates"
@@ -110,6 +126,7 @@ swanctl_in $NS_S "$SDIR" --list-sas >"$WORK/sas2.txt" 2>&1
 grep -q "INSTALLED" "$WORK/sas2.txt" || fail "no CHILD_SA when strongSwan initiates"
 ip netns exec $NS_S busybox ping -c3 -w6 -I 10.196.8.1 10.6.0.1 >"$WORK/ping2.out" 2>&1 \
 	|| fail "ping strongSwan -> qvpn: $(tail -2 "$WORK/ping2.out")"
+tcp_transfer $NS_S $NS_Q 10.6.0.1 strongswan-to-qvpn
 
 capture_stop
 # --- the wire ------------------------------------------------------------------------------------
