@@ -76,16 +76,18 @@ const char* hmac_digest(IntegId id) {
 
 bool crypto_init() {
     static std::once_flag once;
-    static bool ok = false;
+    // Kept for the life of the process (providers stay loaded).
+    static OSSL_PROVIDER* dflt = nullptr;
+    static OSSL_PROVIDER* legacy = nullptr;
     std::call_once(once, [] {
         // Loading any provider explicitly stops OpenSSL from loading the
         // default one implicitly, so load both. Legacy (single DES) may be
         // missing; DES SAs then fail with ESP0007 at creation.
-        ok = OSSL_PROVIDER_load(nullptr, "default") != nullptr;
-        OSSL_PROVIDER_load(nullptr, "legacy");
+        dflt = OSSL_PROVIDER_load(nullptr, "default");
+        legacy = OSSL_PROVIDER_load(nullptr, "legacy");
         ERR_clear_error();
     });
-    return ok;
+    return dflt != nullptr;
 }
 
 // ---------------------------------------------------------------- integrity
@@ -248,7 +250,9 @@ Result<std::unique_ptr<EspTransform>> EspTransform::create(const SaKeys& k, bool
     t->iv_len_ = info->iv_bytes;
     t->block_ = info->block_bytes;
     size_t key_len = k.encr_key_bits / 8u;
-    std::memcpy(t->salt_, k.encr_key.data() + key_len, info->salt_bytes);
+    if (info->salt_bytes) {
+        std::memcpy(t->salt_, k.encr_key.data() + key_len, info->salt_bytes);
+    }
 
     const char* cipher = nullptr;
     switch (k.encr) {
