@@ -311,7 +311,7 @@ std::string saa_timestamp(int64_t time_us) {
     if (frac < 0) {
         frac += 1000000;
     }
-    char buf[40];
+    char buf[96];
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02d-%02d.%02d.%02d.%06lld", tm.tm_year + 1900,
                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                   static_cast<long long>(frac));
@@ -320,14 +320,14 @@ std::string saa_timestamp(int64_t time_us) {
 
 std::string date8(int64_t time_us) {
     std::tm tm = local_tm(time_us);
-    char buf[16];
+    char buf[48];
     std::snprintf(buf, sizeof buf, "%04d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
     return buf;
 }
 
 std::string time6(int64_t time_us) {
     std::tm tm = local_tm(time_us);
-    char buf[16];
+    char buf[48];
     std::snprintf(buf, sizeof buf, "%02d%02d%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
     return buf;
 }
