@@ -6,9 +6,9 @@
 //                 userspace ESP data path, chosen by QVPNDTAPTH;
 //   RulesPort     the packet rules (rules/): which policy filters are loaded.
 //
-// make_*() return the real adapters where their subsystem is built in;
-// where it is not, an object whose every call fails with that subsystem's
-// message (VMN001B, VMN0021), so the gap is loud and named.
+// make_*() return the adapters over the real subsystems; a failure inside
+// one surfaces with that subsystem's message (VMN001B for the data path,
+// VMN0021 for the packet rules).
 #pragma once
 
 #include <memory>
