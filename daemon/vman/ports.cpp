@@ -74,6 +74,10 @@ public:
         return r;
     }
 
+    Result<policy::DynamicGroup> group(const std::string& name) override {
+        return db_.load_group(name);
+    }
+
     Result<std::vector<ConnRef>> connections() override {
         std::vector<ConnRef> out;
         QVPN_ASSIGN(auto dyn, db_.list_connections());
@@ -162,9 +166,14 @@ public:
         PolicyFilterView v;
         v.rules_loaded = !snap->empty();
         v.filter_loaded = snap->has_policy_filter(group);
-        v.covers = [snap, group](const IpRange& l, const IpRange& r, int proto, int lp, int rp) {
+        v.covering = [snap, group](const IpRange& l, const IpRange& r, int proto, int lp,
+                                   int rp) -> std::optional<int> {
             rules::DataEndpoints ep{l, r, proto, lp, rp};
-            return snap->covering(group, ep) != nullptr;
+            const rules::PolicyFilter* pf = snap->covering(group, ep);
+            if (pf == nullptr) {
+                return std::nullopt;
+            }
+            return pf->order;
         };
         return v;
     }

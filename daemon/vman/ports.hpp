@@ -47,6 +47,7 @@ public:
     // A connection a peer started (<group>:R<n>), as the key manager names
     // it: its group's journaling, IKE version 2 unless told otherwise.
     virtual Result<ConnRef> responder_ref(const std::string& name, const std::string& group) = 0;
+    virtual Result<policy::DynamicGroup> group(const std::string& name) = 0;
     // Every dynamic-key and manual connection.
     virtual Result<std::vector<ConnRef>> connections() = 0;
     // The connection-state table the configuration commands read.
