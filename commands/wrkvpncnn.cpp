@@ -1,9 +1,12 @@
 // WRKVPNCNN: Work with VPN Connections. Lists every connection, dynamic-key
 // and manual, with its status from the connection manager's state table.
 // IBM i shows this list in IBM Navigator's Connections panel; here it is a
-// printed list (and with --json, every connection in full).
+// printed list followed by the security associations the connection manager
+// has installed (and with --json, every connection in full, live part
+// included).
 #include "commands/lib/cmdlib.hpp"
 #include "commands/lib/connections.hpp"
+#include "commands/lib/live_status.hpp"
 
 using namespace qvpn;
 using namespace qvpn::cmd;
@@ -48,6 +51,9 @@ Status run(cl::Invocation& inv) {
         return fail("CFG0026", "*CNN", want);
     }
     print_table("VPN connections", t, full, inv.json());
+    if (!inv.json()) {
+        print_live_sas([&](const std::string& name) { return name_matches(want, name); });
+    }
     return {};
 }
 

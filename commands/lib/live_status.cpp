@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "commands/lib/connections.hpp"
+#include "commands/lib/live_status.hpp"
 #include "core/ipc/control.hpp"
 #include "core/msg/catalog.hpp"
 
@@ -20,44 +21,67 @@ std::string str(const nlohmann::json& j, const char* k) {
     return j[k].is_string() ? j[k].get<std::string>() : j[k].dump();
 }
 
+// "ESP ENCR_AES_GCM_16/128" or "ESP ENCR_AES_CBC/128 AUTH_HMAC_SHA2_256_128",
+// with AH's integrity in front for AH+ESP.
 std::string algorithms(const nlohmann::json& sa) {
-    for (const char* proto : {"esp", "ah"}) {
-        if (sa.contains(proto)) {
-            const auto& out = sa[proto]["out"];
-            return std::string(proto == std::string("esp") ? "ESP" : "AH") + " encr " +
-                   str(out, "encr") + "/" + str(out, "encr_key_bits") + " integ " +
-                   str(out, "integ");
-        }
+    std::string out;
+    if (sa.contains("ah")) {
+        out = "AH " + str(sa["ah"]["out"], "integ");
     }
-    return "";
+    if (sa.contains("esp")) {
+        const auto& o = sa["esp"]["out"];
+        std::string integ = str(o, "integ");
+        out += std::string(out.empty() ? "" : " ") + "ESP " + str(o, "encr") + "/" +
+               str(o, "encr_key_bits") + (integ.empty() || integ == "NONE" ? "" : " " + integ);
+    }
+    if (sa.value("encap", false)) {
+        out += " UDP " + str(sa, "encap_ports");
+    }
+    return out;
 }
 
 std::string spi(const nlohmann::json& sa, const char* dir) {
-    for (const char* proto : {"esp", "ah"}) {
+    std::string out;
+    for (const char* proto : {"ah", "esp"}) {
         if (sa.contains(proto)) {
-            return str(sa[proto][dir], "spi");
+            out += (out.empty() ? "" : "/") + str(sa[proto][dir], "spi");
         }
     }
-    return "";
+    return out;
+}
+
+std::string reqid_hex(const nlohmann::json& sa) {
+    char b[16];
+    std::snprintf(b, sizeof b, "%08x", sa.value("reqid", 0u));
+    return b;
 }
 
 Table sa_table(const nlohmann::json& sas) {
     Table t;
     t.columns = {{"reqid", "Reqid"},         {"spi_in", "SPI in"},
                  {"spi_out", "SPI out"},     {"algorithms", "Algorithms"},
-                 {"mode", "Mode"},           {"bytes_in", "Bytes in"},
-                 {"bytes_out", "Bytes out"}, {"lifetime", "Lifetime s"}};
+                 {"bytes_in", "Bytes in"},   {"bytes_out", "Bytes out"},
+                 {"lifetime", "Lifetime s"}, {"next_refresh", "Next refresh"}};
     for (const auto& sa : sas) {
         Panel row;
-        row.add("reqid", "Reqid", str(sa, "reqid"))
+        row.add("reqid", "Reqid", reqid_hex(sa))
             .add("spi_in", "SPI in", spi(sa, "in"))
             .add("spi_out", "SPI out", spi(sa, "out"))
+            .add("protocols", "Protocols", str(sa, "protocols"))
             .add("algorithms", "Algorithms", algorithms(sa))
             .add("mode", "Mode", str(sa, "mode"))
             .add("bytes_in", "Bytes in", str(sa, "bytes_in"))
             .add("bytes_out", "Bytes out", str(sa, "bytes_out"))
+            .add("packets_in", "Packets in", str(sa, "packets_in"))
+            .add("packets_out", "Packets out", str(sa, "packets_out"))
             .add("lifetime", "Lifetime s", str(sa, "lifetime_hard_seconds"))
             .add("refresh", "Refresh after s", str(sa, "lifetime_soft_seconds"))
+            .add("lifetime_kb", "Lifetime kilobytes",
+                 sa.value("lifetime_hard_bytes", 0u) == 0
+                     ? "*NOMAX"
+                     : std::to_string(sa.value("lifetime_hard_bytes", 0ull) / 1024))
+            .add("installed", "Installed", str(sa, "installed"))
+            .add("next_refresh", "Next refresh", str(sa, "next_refresh"))
             .add("local_ts", "Local selectors", sa.contains("ts_local") ? sa["ts_local"].dump() : "")
             .add("remote_ts", "Remote selectors",
                  sa.contains("ts_remote") ? sa["ts_remote"].dump() : "");
@@ -96,7 +120,9 @@ void live_section(const ConnectionEntry& e, Panel& out) {
         .add("remote_endpoint", "Remote connection endpoint", str(*c, "remote_endpoint"))
         .add("local_data", "Local data endpoint", str(*c, "local_data"))
         .add("remote_data", "Remote data endpoint", str(*c, "remote_data"))
-        .add("refreshes", "Times refreshed", str(*c, "refreshes"));
+        .add("refreshes", "Times refreshed", str(*c, "refreshes"))
+        .add("initiator", "Started by", c->value("initiator", true) ? "*LOCAL" : "*REMOTE")
+        .add("data_path", "Data path", str(*c, "data_path"));
     if (c->contains("ike")) {
         const auto& ike = (*c)["ike"];
         live.add("ike_sa", "IKE SA", str(ike, "ike"))
@@ -123,5 +149,48 @@ const bool kRegistered = [] {
 }();
 
 }  // namespace
+
+void print_live_sas(const std::function<bool(const std::string&)>& wanted) {
+    auto r = ipc::request({{"op", "status"}}, std::chrono::seconds(3));
+    std::printf("\n Security associations (connection manager)\n\n");
+    if (!r.ok() || !r->ok) {
+        Msg m = r.ok() ? (r->msgs.empty() ? msg("IPC0003", "QTOVMAN.sock", "no data")
+                                          : r->msgs.back())
+                       : r.error();
+        std::printf("   %s\n", msgcat::line(m).c_str());
+        return;
+    }
+    Table t;
+    t.columns = {{"name", "Connection"},       {"state", "Status"},
+                 {"reqid", "Reqid"},           {"spi_in", "SPI in"},
+                 {"spi_out", "SPI out"},       {"algorithms", "Algorithms"},
+                 {"bytes_in", "Bytes in"},     {"bytes_out", "Bytes out"},
+                 {"next_refresh", "Next refresh"}};
+    const auto& conns = r->data.contains("connections") ? r->data["connections"]
+                                                        : nlohmann::json::array();
+    for (const auto& c : conns) {
+        if (!wanted(str(c, "name")) || !c.contains("sas")) {
+            continue;
+        }
+        for (const auto& sa : c["sas"]) {
+            Panel row;
+            row.add("name", "Connection", str(c, "name"))
+                .add("state", "Status", str(c, "state"))
+                .add("reqid", "Reqid", reqid_hex(sa))
+                .add("spi_in", "SPI in", spi(sa, "in"))
+                .add("spi_out", "SPI out", spi(sa, "out"))
+                .add("algorithms", "Algorithms", algorithms(sa))
+                .add("bytes_in", "Bytes in", str(sa, "bytes_in"))
+                .add("bytes_out", "Bytes out", str(sa, "bytes_out"))
+                .add("next_refresh", "Next refresh", str(sa, "next_refresh"));
+            t.rows.push_back(std::move(row));
+        }
+    }
+    if (t.rows.empty()) {
+        std::printf("   (none)\n");
+        return;
+    }
+    std::fputs(table_text(t, 1).c_str(), stdout);
+}
 
 }  // namespace qvpn::cmd

@@ -7,10 +7,7 @@
 #include "core/base/text.hpp"
 #include "core/msg/catalog.hpp"
 #include "core/policy/policy_db.hpp"
-#include "daemon/sa/socket_opts.hpp"
-#ifdef QVPN_HAVE_ACTIVE_RULES
 #include "rules/active_rules.hpp"
-#endif
 
 namespace qvpn::vman {
 
@@ -75,6 +72,10 @@ public:
         r.group = g.name;
         r.journaling = g.journaling;
         return r;
+    }
+
+    Result<policy::DynamicGroup> group(const std::string& name) override {
+        return db_.load_group(name);
     }
 
     Result<std::vector<ConnRef>> connections() override {
@@ -152,44 +153,6 @@ private:
     PolicyDb db_;
 };
 
-// TODO(sa-backend): used only while sa::make_backend (the kernel XFRM and
-// userspace data paths) is not in the build (QVPN_HAVE_SA_BACKEND unset):
-// this backend refuses every install, trap and counter query with VMN001B
-// (a start then ends with TCP8601 reason 6), prepares the IKE sockets itself
-// (bypass and mark, which need no backend), and finds nothing stale because
-// nothing can have been installed.
-class SaUnavailable final : public sa::SaBackend {
-public:
-    explicit SaUnavailable(policy::DataPath p) : path_(p) {}
-    sa::DataPathKind kind() const override {
-        return path_ == policy::DataPath::Kernel ? sa::DataPathKind::Kernel
-                                                 : sa::DataPathKind::Userspace;
-    }
-    Status install(const sa::ChildSa&) override { return gap(); }
-    Status replace(uint32_t, const sa::ChildSa&) override { return gap(); }
-    Status remove(uint32_t) override { return gap(); }
-    Status install_trap(const sa::Trap&) override { return gap(); }
-    Status remove_trap(uint32_t) override { return gap(); }
-    Result<sa::ChildCounters> counters(uint32_t) override { return gap(); }
-    int event_fd() const override { return -1; }
-    std::vector<sa::SaEvent> events() override { return {}; }
-    Result<sa::CleanupReport> cleanup_stale() override { return sa::CleanupReport{}; }
-    Status remove_all() override { return {}; }
-    Status prepare_ike_socket(int fd, int family, bool) override {
-        QVPN_TRY(sa::set_ipsec_bypass(fd, family));
-        return sa::set_mark(fd, sa::kBypassMark);
-    }
-    void input_udp(ByteView, const IpAddress&, uint16_t, const IpAddress&, uint16_t) override {
-        ++dropped_;
-    }
-
-private:
-    static Failure gap() { return fail("VMN001B", "the SA backend is not built in"); }
-    policy::DataPath path_;
-    uint64_t dropped_ = 0;
-};
-
-#ifdef QVPN_HAVE_ACTIVE_RULES
 // The loaded rules as rules::ActiveRules sees them: a fresh snapshot per
 // start, so a LODIPFTR just before STRVPNCNN counts.
 class ActiveRulesPort final : public RulesPort {
@@ -203,23 +166,16 @@ public:
         PolicyFilterView v;
         v.rules_loaded = !snap->empty();
         v.filter_loaded = snap->has_policy_filter(group);
-        v.covers = [snap, group](const IpRange& l, const IpRange& r, int proto, int lp, int rp) {
+        v.covering = [snap, group](const IpRange& l, const IpRange& r, int proto, int lp,
+                                   int rp) -> std::optional<int> {
             rules::DataEndpoints ep{l, r, proto, lp, rp};
-            return snap->covering(group, ep) != nullptr;
+            const rules::PolicyFilter* pf = snap->covering(group, ep);
+            if (pf == nullptr) {
+                return std::nullopt;
+            }
+            return pf->order;
         };
         return v;
-    }
-};
-#endif
-
-// TODO(active-rules): used only while the rules team's ActiveRules is not in
-// the build (QVPN_HAVE_ACTIVE_RULES unset). The policy filter check then
-// fails with VMN0021 (then TCP8601 reason 1): without it QTOVMAN cannot tell
-// whether a group's policy filter is loaded, nor that none is.
-class RulesUnavailable final : public RulesPort {
-public:
-    Result<PolicyFilterView> policy_filters(const std::string&) override {
-        return fail("VMN0021", "the packet rules interface is not built in");
     }
 };
 
@@ -232,22 +188,13 @@ Result<std::unique_ptr<PolicyPort>> make_policy_port() {
 
 Result<std::unique_ptr<sa::SaBackend>> make_sa_backend(policy::DataPath path,
                                                        joblog::JobLog& log) {
-#ifdef QVPN_HAVE_SA_BACKEND
     sa::BackendOptions opts;
     opts.log = &log;
     return sa::make_backend(path, opts);
-#else
-    (void)log;
-    return std::unique_ptr<sa::SaBackend>(std::make_unique<SaUnavailable>(path));
-#endif
 }
 
 std::unique_ptr<RulesPort> make_rules_port(joblog::JobLog&) {
-#ifdef QVPN_HAVE_ACTIVE_RULES
     return std::make_unique<ActiveRulesPort>();
-#else
-    return std::make_unique<RulesUnavailable>();
-#endif
 }
 
 }  // namespace qvpn::vman

@@ -6,9 +6,9 @@
 //                 userspace ESP data path, chosen by QVPNDTAPTH;
 //   RulesPort     the packet rules (rules/): which policy filters are loaded.
 //
-// make_*() return the real adapters where their subsystem is built in;
-// where it is not, an object whose every call fails with that subsystem's
-// message (VMN001B, VMN0021), so the gap is loud and named.
+// make_*() return the adapters over the real subsystems; a failure inside
+// one surfaces with that subsystem's message (VMN001B for the data path,
+// VMN0021 for the packet rules).
 #pragma once
 
 #include <memory>
@@ -47,6 +47,7 @@ public:
     // A connection a peer started (<group>:R<n>), as the key manager names
     // it: its group's journaling, IKE version 2 unless told otherwise.
     virtual Result<ConnRef> responder_ref(const std::string& name, const std::string& group) = 0;
+    virtual Result<policy::DynamicGroup> group(const std::string& name) = 0;
     // Every dynamic-key and manual connection.
     virtual Result<std::vector<ConnRef>> connections() = 0;
     // The connection-state table the configuration commands read.

@@ -310,8 +310,8 @@ void Server::op_status(Client& c, const json& req) {
         }
         json sas = json::array();
         for (const auto& ch : cn.children) {
-            json s = child_summary(ch);
-            if (auto n = sa_->counters(ch.reqid); n.ok()) {
+            json s = child_summary(ch.sa, ch.since_us);
+            if (auto n = sa_->counters(ch.sa.reqid); n.ok()) {
                 s["bytes_in"] = n->in.bytes;
                 s["packets_in"] = n->in.packets;
                 s["bytes_out"] = n->out.bytes;
@@ -324,7 +324,9 @@ void Server::op_status(Client& c, const json& req) {
                   {"type", cn.ref.manual ? "*MANUAL" : "*DYNAMIC"},
                   {"state", state_name(cn.state)},
                   {"reqid", cn.reqid},
+                  {"initiator", !cn.responder},
                   {"refreshes", cn.refreshes},
+                  {"data_path", kind_name(sa_->kind())},
                   {"sas", sas}};
         if (cn.plan) {
             o["local_endpoint"] = cn.plan->local_endpoint.to_string();
@@ -628,6 +630,9 @@ bool Server::begin_dynamic(Conn& c, std::optional<IpAddress> populated_remote) {
     if (c.reqid == 0) {
         c.reqid = next_reqid_++;
     }
+    c.km_name = c.ref.name;
+    c.responder = false;
+    c.end_requested = false;
     // On-demand: traps now, negotiation with the first packet.
     if (c.ref.on_demand && c.state == ConnState::Idle && !populated_remote) {
         return arm_on_demand(c);
@@ -645,8 +650,8 @@ bool Server::begin_dynamic(Conn& c, std::optional<IpAddress> populated_remote) {
                  {"conn", c.ref.name},
                  {"reqid", c.reqid},
                  {"policy", ipc::policy_to_json(*pol)}};
-    if (populated_remote) {
-        init["remote_data"] = populated_remote->to_string();
+    if (c.plan->populated) {
+        init["remote_data"] = c.plan->remote_data.from.to_string();
     }
     if (auto s = kms_->send(*km, ipc::encode_control(init)); !s.ok()) {
         fail_start(c, s.error(), 5);
@@ -673,6 +678,8 @@ bool Server::begin_manual(Conn& c) {
     if (c.reqid == 0) {
         c.reqid = next_reqid_++;
     }
+    c.km_name = c.ref.name;
+    c.end_requested = false;
     if (!set_state(c, ConnState::Starting).ok()) {
         return false;
     }
@@ -700,7 +707,7 @@ bool Server::begin_manual(Conn& c) {
         fail_start(c, s.error(), 6);
         return false;
     }
-    c.children = {ch};
+    c.children = {{ch, now_us()}};
     if (!set_state(c, ConnState::Enabled).ok()) {
         return false;
     }
@@ -778,9 +785,13 @@ void Server::fail_start(Conn& c, const Msg& detail, int reason) {
     log_.message(detail, {.conn = c.ref.name});
     log_.message(action, {.conn = c.ref.name});
     for (const auto& ch : c.children) {
-        (void)sa_->remove(ch.reqid);
+        (void)sa_->remove(ch.sa.reqid);
     }
     c.children.clear();
+    // Whatever the key manager still holds for it goes too (with the peer).
+    if (!c.ref.manual && is_active(c.state)) {
+        send_terminate(c);
+    }
     if (c.trap) {
         (void)sa_->remove_trap(c.trap->reqid);
         c.trap.reset();
@@ -808,6 +819,7 @@ void Server::wake_start_waiters(Conn& c, const ipc::Reply& r) {
 
 void Server::begin_end(Conn& c, bool by_server) {
     c.server_initiated_end = by_server;
+    c.end_requested = true;
     if (c.state == ConnState::Error || c.state == ConnState::OnDemand) {
         if (set_state(c, ConnState::Stopping).ok()) {
             finish_end(c, std::nullopt);
@@ -825,10 +837,11 @@ void Server::begin_end(Conn& c, bool by_server) {
     // The key manager deletes the SAs on both sides (INFORMATIONAL Delete),
     // then reports child_down; we remove ours when it does, or on timeout.
     KeyManager* km = kms_->for_version(c.ref.ike_version);
-    bool sent = km != nullptr &&
-                kms_->send(*km, ipc::encode_control({{"op", "terminate"}, {"conn", c.ref.name}}))
+    bool sent = km != nullptr && km->ready &&
+                kms_->send(*km, ipc::encode_control({{"op", "terminate"}, {"conn", c.km_name}}))
                     .ok();
     if (!sent) {
+        log_.message(msg("TCP8605"), {.conn = c.ref.name});
         finish_end(c, msg("TCP8602", c.ref.name, 2));
         return;
     }
@@ -836,8 +849,10 @@ void Server::begin_end(Conn& c, bool by_server) {
     c.end_timer = loop_.after(kEndTimeout, [this, key] {
         auto it = conns_.find(key);
         if (it != conns_.end() && it->second.state == ConnState::Stopping) {
-            it->second.end_timer = 0;
-            finish_end(it->second, msg("TCP8602", it->second.ref.name, 4));
+            Conn& cn = it->second;
+            cn.end_timer = 0;
+            log_.message(msg("VMN0026", cn.ref.name, kEndTimeout.count()), {.conn = cn.ref.name});
+            finish_end(cn, msg("TCP8602", cn.ref.name, 4));
         }
     });
 }
@@ -848,7 +863,7 @@ void Server::finish_end(Conn& c, std::optional<Msg> problem) {
         c.end_timer = 0;
     }
     for (const auto& ch : c.children) {
-        if (auto s = sa_->remove(ch.reqid); !s.ok()) {
+        if (auto s = sa_->remove(ch.sa.reqid); !s.ok()) {
             log_.message(s.error(), {.conn = c.ref.name});
             problem = msg("TCP8602", c.ref.name, 3);
         }
@@ -878,6 +893,12 @@ void Server::finish_end(Conn& c, std::optional<Msg> problem) {
         }
     }
     c.end_waiters.clear();
+    bool rearm = c.ref.on_demand && !c.end_requested && !shutting_down_;
+    c.end_requested = false;
+    if (rearm) {
+        // An on-demand connection the peer ended waits for traffic again.
+        (void)begin_dynamic(c, std::nullopt);
+    }
     maybe_finish_shutdown();
 }
 
@@ -910,9 +931,10 @@ void Server::journal(const Conn& c, std::string_view state, const std::string& e
     }
     e.corf = std::to_string(c.refreshes);
     if (!c.children.empty()) {
-        const sa::Lifetime& lt = c.children.back().lifetime;
+        const sa::Lifetime& lt = c.children.back().sa.lifetime;
         if (lt.soft_seconds > 0) {
-            int64_t next = now_us() + static_cast<int64_t>(lt.soft_seconds) * 1000000;
+            int64_t next =
+                c.children.back().since_us + static_cast<int64_t>(lt.soft_seconds) * 1000000;
             e.rfda = journal::date8(next);
             e.rfti = journal::time6(next);
         }
@@ -939,10 +961,11 @@ void Server::on_km_up(KeyManager& km) {
         loop_.cancel(km_lost_timer_);
         km_lost_timer_ = 0;
     }
-    // Recovery after a restart: connections that were up or starting on
-    // this key manager negotiate again.
+    // Recovery after a restart: connections this system started that were
+    // up or starting on this key manager negotiate again, under their reqid
+    // (the new CHILD_SA replaces the old one, which carried traffic meanwhile).
     for (auto& [k, c] : conns_) {
-        if (c.ref.ike_version != km.ike_version || c.ref.manual) {
+        if (c.ref.ike_version != km.ike_version || c.ref.manual || c.responder) {
             continue;
         }
         if (c.state == ConnState::Starting && c.start_us != 0) {
@@ -951,8 +974,9 @@ void Server::on_km_up(KeyManager& km) {
                 fail_start(c, pol.error(), 1);
                 continue;
             }
+            log_.debug("km", "negotiating " + c.ref.name + " again", {.conn = c.ref.name});
             json init = {{"op", "initiate"},
-                         {"conn", c.ref.name},
+                         {"conn", c.km_name},
                          {"reqid", c.reqid},
                          {"policy", ipc::policy_to_json(*pol)}};
             if (auto s = kms_->send(km, ipc::encode_control(init)); !s.ok()) {
@@ -972,13 +996,13 @@ void Server::on_km_down(KeyManager& km) {
         if (c.ref.ike_version != version || c.ref.manual) {
             continue;
         }
-        bool responder = c.ref.name.find(":R") != std::string::npos;
         if (c.state == ConnState::Stopping) {
             finish_end(c, msg("TCP8602", c.ref.name, 2));
-        } else if (responder && is_active(c.state)) {
+        } else if (c.responder && is_active(c.state)) {
             fail_start(c, msg("TCP8605"), 5);
         } else if (c.state == ConnState::Enabled) {
             (void)set_state(c, ConnState::Starting);
+            journal(c, "*STARTING", "TCP8605", "1");
         }
     }
     if (km_lost_timer_ == 0 && !shutting_down_) {
@@ -1019,22 +1043,15 @@ void Server::on_km_message(KeyManager& km, const ipc::KmMessage& m) {
     const json& j = m.control;
     std::string op = j["op"].get<std::string>();
     if (op == "ike_up") {
-        Conn* c = find_conn(j.value("conn", ""));
-        if (c == nullptr) {
-            c = adopt_responder(j.value("conn", ""), j.value("group", ""), km.ike_version);
-        }
-        if (c != nullptr) {
-            c->ike = j;
-            if (journals_activity(c->ref.journaling)) {
-                journal(*c, state_name(c->state), {}, "1");
-            }
-        }
+        km_ike_up(km, j);
     } else if (op == "child_up") {
         km_child_up(j);
     } else if (op == "child_rekeyed") {
         km_child_rekeyed(j);
-    } else if (op == "child_down" || op == "ike_down") {
+    } else if (op == "child_down") {
         km_child_down(j);
+    } else if (op == "ike_down") {
+        km_ike_down(j);
     } else if (op == "failed") {
         km_failed(j);
     } else {
@@ -1042,11 +1059,132 @@ void Server::on_km_message(KeyManager& km, const ipc::KmMessage& m) {
     }
 }
 
+Conn* Server::find_by_km(const std::string& km_name) {
+    if (km_name.empty()) {
+        return nullptr;
+    }
+    Conn* last = nullptr;
+    for (auto& [k, c] : conns_) {
+        if (!iequals(c.km_name, km_name)) {
+            continue;
+        }
+        if (is_active(c.state)) {
+            return &c;
+        }
+        last = &c;
+    }
+    return last;
+}
+
+void Server::km_ike_up(KeyManager& km, const json& j) {
+    std::string name = j.value("conn", "");
+    Conn* c = find_by_km(name);
+    bool initiator = !j.contains("initiator") || !j["initiator"].is_boolean() ||
+                     j["initiator"].get<bool>();
+    if (!initiator && (c == nullptr || !is_active(c->state))) {
+        c = adopt_responder(name, j.value("group", ""), km.ike_version);
+    }
+    if (c == nullptr) {
+        log_.debug("km", "ike_up for unknown connection " + name);
+        return;
+    }
+    bool first = c->ike.is_null();
+    c->ike = j;
+    if (first && c->responder) {
+        log_.message(msg("VMN0028", c->ref.group, j.value("peer", "?"), c->ref.name, c->km_name),
+                     {.conn = c->ref.name});
+    }
+    journal(*c, state_name(c->state), {}, "1");
+}
+
+void Server::km_ike_down(const json& j) {
+    Conn* c = find_by_km(j.value("conn", ""));
+    if (c == nullptr) {
+        return;
+    }
+    // The phase 1 SA is gone (deleted, expired, or the peer stopped
+    // answering); its CHILD_SAs went with it (child_down came first).
+    journal(*c, "*STOPPED", {}, "1");
+    c->ike = json();
+}
+
+Conn* Server::adopt_responder(const std::string& km_name, const std::string& group_hint,
+                              int ike_version) {
+    std::string group = group_hint;
+    if (group.empty()) {
+        auto colon = km_name.rfind(':');
+        if (colon == std::string::npos) {
+            return nullptr;
+        }
+        group = km_name.substr(0, colon);
+    }
+    // <group>:R<n>, the lowest n no connection is using (one in error keeps
+    // its name until it is reset).
+    std::string name;
+    for (int n = 1;; ++n) {
+        name = group + ":R" + std::to_string(n);
+        auto it = conns_.find(upper_key(name));
+        if (it == conns_.end() || it->second.state == ConnState::Idle) {
+            break;
+        }
+    }
+    auto ref = policy_->responder_ref(name, group);
+    if (!ref.ok()) {
+        log_.message(ref.error(), {.conn = km_name});
+        return nullptr;
+    }
+    ref->ike_version = ike_version;
+    Conn& c = conn_for(*ref);
+    c.km_name = km_name;
+    c.responder = true;
+    c.reqid = 0;
+    c.plan.reset();
+    c.refreshes = 0;
+    c.last_error.reset();
+    c.ike = json();
+    if (c.state == ConnState::Idle && set_state(c, ConnState::Starting).ok()) {
+        c.start_us = now_us();
+        log_.debug("conn", name + " is the key manager's " + km_name, {.conn = name});
+    }
+    return &c;
+}
+
+bool Server::admit_responder_child(Conn& c, const sa::ChildSa& ch) {
+    auto g = policy_->group(c.ref.group);
+    if (!g.ok()) {
+        fail_start(c, g.error(), 1);
+        return false;
+    }
+    if (ch.ts_local.empty() || ch.ts_remote.empty()) {
+        fail_start(c, msg("XFR0001", "ts_local", "a CHILD_SA without traffic selectors"), 6);
+        return false;
+    }
+    const sa::TrafficSelector& tl = ch.ts_local.front();
+    const sa::TrafficSelector& tr = ch.ts_remote.front();
+    auto port = [](const sa::TrafficSelector& t) {
+        return t.port_from == t.port_to ? int(t.port_from) : 0;
+    };
+    NegotiatedChild n{ch.local, ch.remote, tl.addrs, tr.addrs, tl.ip_proto, port(tl), port(tr)};
+    std::string group = c.ref.group;
+    FilterSource filters = [this, group] { return rules_->policy_filters(group); };
+    auto checked = check_responder_child(*g, c.ref.name, n, filters, enabled_views());
+    if (auto* f = std::get_if<CheckFailure>(&checked)) {
+        fail_start(c, f->detail, f->reason);
+        return false;
+    }
+    c.plan = std::get<StartPlan>(checked);
+    return true;
+}
+
 void Server::km_child_up(const json& j) {
     std::string name = j.value("conn", "");
-    Conn* c = find_conn(name);
     auto ch = sa::child_sa_from_json(j.contains("sa") ? j["sa"] : json());
     int version = j.value("ike_version", 2);
+    Conn* c = find_by_km(name);
+    if (c == nullptr || !is_active(c->state)) {
+        // A connection the peer started; its ike_up normally came first.
+        c = adopt_responder(name, j.value("group", ""), version);
+    }
     KeyManager* km = kms_->for_version(c != nullptr ? c->ref.ike_version : version);
     auto answer = [&](bool ok) {
         if (km != nullptr) {
@@ -1056,10 +1194,6 @@ void Server::km_child_up(const json& j) {
                                                        {"ok", ok}}));
         }
     };
-    if (c == nullptr) {
-        // A connection the peer started: <group>:R<n>.
-        c = adopt_responder(name, j.value("group", ""), version);
-    }
     if (c == nullptr || (c->state != ConnState::Starting && c->state != ConnState::Enabled)) {
         answer(false);
         return;
@@ -1069,21 +1203,26 @@ void Server::km_child_up(const json& j) {
         fail_start(*c, ch.error(), 6);
         return;
     }
+    if (c->responder && c->state == ConnState::Starting && !admit_responder_child(*c, *ch)) {
+        answer(false);
+        return;
+    }
     // After a key manager restart the connection negotiates again under its
     // reqid while the old SAs still carry traffic: replace, new first.
-    bool again = std::any_of(c->children.begin(), c->children.end(),
-                             [&](const sa::ChildSa& x) { return x.reqid == ch->reqid; });
+    auto same = [&](const InstalledChild& x) { return x.sa.reqid == ch->reqid; };
+    bool again = std::any_of(c->children.begin(), c->children.end(), same);
     auto installed = again ? sa_->replace(ch->reqid, *ch) : sa_->install(*ch);
     if (!installed.ok()) {
         answer(false);
         fail_start(*c, installed.error(), 6);
         return;
     }
-    std::erase_if(c->children, [&](const sa::ChildSa& x) { return x.reqid == ch->reqid; });
-    c->children.push_back(*ch);
+    std::erase_if(c->children, same);
+    c->children.push_back({*ch, now_us()});
     if (!c->plan && !ch->ts_local.empty() && !ch->ts_remote.empty()) {
         c->plan = StartPlan{ch->local, ch->remote, ch->ts_local[0].addrs, ch->ts_remote[0].addrs};
     }
+    // The data path is ready before the key manager (and the peer) hear so.
     answer(true);
     if (c->state == ConnState::Enabled) {
         journal(*c, "*ENABLED");  // another CHILD_SA of the same connection
@@ -1096,35 +1235,9 @@ void Server::km_child_up(const json& j) {
     }
 }
 
-Conn* Server::adopt_responder(const std::string& name, const std::string& group_hint,
-                              int ike_version) {
-    std::string group = group_hint;
-    if (group.empty()) {
-        auto colon = name.rfind(":R");
-        if (colon == std::string::npos) {
-            return nullptr;
-        }
-        group = name.substr(0, colon);
-    }
-    auto ref = policy_->responder_ref(name, group);
-    if (!ref.ok()) {
-        log_.message(ref.error(), {.conn = name});
-        return nullptr;
-    }
-    ref->ike_version = ike_version;
-    Conn& c = conn_for(*ref);
-    if (c.reqid == 0) {
-        c.reqid = next_reqid_++;
-    }
-    if (c.state == ConnState::Idle && set_state(c, ConnState::Starting).ok()) {
-        c.start_us = now_us();
-    }
-    return &c;
-}
-
 void Server::km_child_rekeyed(const json& j) {
-    Conn* c = find_conn(j.value("conn", ""));
-    if (c == nullptr) {
+    Conn* c = find_by_km(j.value("conn", ""));
+    if (c == nullptr || !is_active(c->state)) {
         return;
     }
     auto ch = sa::child_sa_from_json(j.contains("sa") ? j["sa"] : json());
@@ -1132,29 +1245,50 @@ void Server::km_child_rekeyed(const json& j) {
         log_.message(ch.error(), {.conn = c->ref.name});
         return;
     }
-    // The backend installs the new CHILD_SA first, then removes the old.
-    uint32_t old = j.value("old_reqid", 0u);
-    if (auto s = sa_->replace(old, *ch); !s.ok()) {
+    // The backend installs the new CHILD_SA first, then removes the old;
+    // the old inbound SAs take late packets a little longer.
+    uint32_t old = j.value("old_reqid", ch->reqid);
+    bool have_old = std::any_of(c->children.begin(), c->children.end(),
+                                [old](const InstalledChild& x) { return x.sa.reqid == old; });
+    auto s = have_old ? sa_->replace(old, *ch) : sa_->install(*ch);
+    if (!s.ok()) {
         log_.message(s.error(), {.conn = c->ref.name});
         return;
     }
-    std::erase_if(c->children, [old](const sa::ChildSa& x) { return x.reqid == old; });
-    c->children.push_back(*ch);
+    std::erase_if(c->children, [&](const InstalledChild& x) {
+        return x.sa.reqid == old || x.sa.reqid == ch->reqid;
+    });
+    c->children.push_back({*ch, now_us()});
     ++c->refreshes;
-    journal(*c, "*ENABLED");
+    log_.debug("conn", c->ref.name + " CHILD_SA refreshed (" + std::to_string(c->refreshes) + ")",
+               {.conn = c->ref.name});
+    journal(*c, state_name(c->state));
 }
 
 void Server::km_child_down(const json& j) {
-    Conn* c = find_conn(j.value("conn", ""));
-    if (c == nullptr) {
+    Conn* c = find_by_km(j.value("conn", ""));
+    if (c == nullptr || !is_active(c->state)) {
+        return;
+    }
+    uint32_t reqid = j.value("reqid", 0u);
+    auto it = std::find_if(c->children.begin(), c->children.end(),
+                           [reqid](const InstalledChild& x) { return x.sa.reqid == reqid; });
+    if (it != c->children.end()) {
+        if (auto s = sa_->remove(reqid); !s.ok()) {
+            log_.message(s.error(), {.conn = c->ref.name});
+        }
+        c->children.erase(it);
+    }
+    if (!c->children.empty()) {
+        journal(*c, state_name(c->state));
         return;
     }
     if (c->state == ConnState::Stopping) {
         finish_end(*c, std::nullopt);
-        return;
-    }
-    if (c->state == ConnState::Enabled) {
-        // The peer deleted the connection.
+    } else if (c->state == ConnState::Enabled) {
+        // The peer deleted the connection (or stopped answering).
+        log_.message(msg("VMN0027", c->ref.name, j.value("reason", "deleted")),
+                     {.conn = c->ref.name});
         if (set_state(*c, ConnState::Stopping).ok()) {
             finish_end(*c, std::nullopt);
         }
@@ -1162,17 +1296,28 @@ void Server::km_child_down(const json& j) {
 }
 
 void Server::km_failed(const json& j) {
-    Conn* c = find_conn(j.value("conn", ""));
+    Conn* c = find_by_km(j.value("conn", ""));
     if (c == nullptr) {
         return;
     }
     auto m = ipc::msg_from_json(j);
     Msg detail = m.ok() ? *m : msg("TCP8606", c->ref.name, "8300");
+    if (detail.id == "TCP8606" && !detail.values.empty()) {
+        detail.values[0] = c->ref.name;  // a responder's own name, not the key manager's
+    }
     if (c->state == ConnState::Starting || c->state == ConnState::Enabled) {
         fail_start(*c, detail, reason_for(detail.id));
     } else {
         log_.message(detail, {.conn = c->ref.name});
     }
+}
+
+void Server::send_terminate(Conn& c) {
+    KeyManager* km = kms_->for_version(c.ref.ike_version);
+    if (km == nullptr || !km->ready || c.km_name.empty()) {
+        return;
+    }
+    (void)kms_->send(*km, ipc::encode_control({{"op", "terminate"}, {"conn", c.km_name}}));
 }
 
 // --- datagrams and SA events --------------------------------------------------------
@@ -1223,33 +1368,47 @@ void Server::on_sa_events() {
     for (const auto& ev : sa_->events()) {
         Conn* c = nullptr;
         for (auto& [k, cn] : conns_) {
-            if (cn.reqid == ev.reqid) {
+            bool mine = cn.reqid == ev.reqid ||
+                        std::any_of(cn.children.begin(), cn.children.end(),
+                                    [&](const InstalledChild& x) { return x.sa.reqid == ev.reqid; });
+            if (mine && ev.reqid != 0) {
                 c = &cn;
             }
         }
         if (c == nullptr) {
+            log_.debug("sa", std::string(sa::to_string(ev.kind)) + " for unknown reqid " +
+                                 std::to_string(ev.reqid));
             continue;
         }
         if (ev.kind == sa::SaEvent::Kind::Acquire) {
             if (c->state == ConnState::OnDemand) {
-                std::optional<IpAddress> remote;
-                if (!c->plan || !c->plan->remote_data.is_single()) {
-                    remote = ev.dst;  // populate from packet
-                }
-                (void)begin_dynamic(*c, remote);
+                log_.debug("conn", c->ref.name + " traffic " + ev.src.to_string() + " -> " +
+                                       ev.dst.to_string() + " starts it",
+                           {.conn = c->ref.name});
+                (void)begin_dynamic(*c, ev.dst);
             }
             continue;
         }
-        KeyManager* km = kms_->for_version(c->ref.ike_version);
-        if (km != nullptr) {
-            char spi[16];
-            std::snprintf(spi, sizeof spi, "%08x", ev.spi);
-            (void)kms_->send(*km, ipc::encode_control(
-                                      {{"op", "expire"},
-                                       {"conn", c->ref.name},
-                                       {"reqid", ev.reqid},
-                                       {"spi", spi},
-                                       {"hard", ev.kind == sa::SaEvent::Kind::HardExpire}}));
+        // Lifetimes: the key manager rekeys (soft) or deletes the CHILD_SA
+        // with the peer (hard), then reports what changed.
+        bool hard = ev.kind == sa::SaEvent::Kind::HardExpire;
+        char spi[16];
+        std::snprintf(spi, sizeof spi, "%08x", ev.spi);
+        log_.debug("sa", std::string(hard ? "hard" : "soft") + " expire of " + spi,
+                   {.conn = c->ref.name});
+        KeyManager* km = c->ref.manual ? nullptr : kms_->for_version(c->ref.ike_version);
+        if (km != nullptr && km->ready &&
+            kms_->send(*km, ipc::encode_control({{"op", "expire"},
+                                                 {"conn", c->km_name},
+                                                 {"reqid", ev.reqid},
+                                                 {"spi", spi},
+                                                 {"hard", hard}}))
+                .ok()) {
+            continue;
+        }
+        if (hard) {
+            // Nobody to renegotiate it: the SA is gone, so is the connection.
+            km_child_down({{"conn", c->km_name}, {"reqid", ev.reqid}, {"reason", "expired"}});
         }
     }
 }

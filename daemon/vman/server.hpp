@@ -27,12 +27,24 @@
 
 namespace qvpn::vman {
 
+// A CHILD_SA installed through the SA backend, and since when (its next
+// refresh is due soft_seconds after that).
+struct InstalledChild {
+    sa::ChildSa sa;
+    int64_t since_us = 0;
+};
+
 struct Conn {
     ConnRef ref;
+    // The name the key manager knows the connection by. It is ref.name,
+    // except for a connection a peer started that the key manager matched to
+    // a configured connection: QTOVMAN shows that one as <group>:R<n>.
+    std::string km_name;
+    bool responder = false;             // started by the peer
     ConnState state = ConnState::Idle;
-    uint32_t reqid = 0;
+    uint32_t reqid = 0;                 // QTOVMAN's; 0 for a responder (the key manager's)
     std::optional<StartPlan> plan;
-    std::vector<sa::ChildSa> children;  // installed through the SA port
+    std::vector<InstalledChild> children;  // installed through the SA port
     std::optional<sa::Trap> trap;       // on-demand: installed trap
     nlohmann::json ike;                 // last ike_up report
     int refreshes = 0;
@@ -42,6 +54,7 @@ struct Conn {
     std::vector<int> end_waiters;       // client fds waiting for Idle
     EventLoop::TimerId start_timer = 0, end_timer = 0;
     bool server_initiated_end = false;
+    bool end_requested = false;         // ENDVPNCNN or ENDTCPSVR (not the peer)
 };
 
 class Server {
@@ -100,9 +113,18 @@ private:
     void on_km_message(KeyManager& km, const ipc::KmMessage& m);
     void on_km_up(KeyManager& km);
     void on_km_down(KeyManager& km);
+    void km_ike_up(KeyManager& km, const nlohmann::json& j);
+    void km_ike_down(const nlohmann::json& j);
     void km_child_up(const nlohmann::json& j);
-    Conn* adopt_responder(const std::string& name, const std::string& group_hint,
+    // The connection the key manager means by `km_name`: an active one
+    // first, otherwise the last that carried the name (late reports).
+    Conn* find_by_km(const std::string& km_name);
+    Conn* adopt_responder(const std::string& km_name, const std::string& group_hint,
                           int ike_version);
+    // A peer's first CHILD_SA: may this system run it? Fails the connection
+    // (detail, TCP8601) when not.
+    bool admit_responder_child(Conn& c, const sa::ChildSa& ch);
+    void send_terminate(Conn& c);
     void km_child_rekeyed(const nlohmann::json& j);
     void km_child_down(const nlohmann::json& j);
     void km_failed(const nlohmann::json& j);

@@ -65,17 +65,20 @@ struct Services {
     int protocol = 0, local_port = 0, remote_port = 0;
 };
 
+// The group's policy filter: loaded, and containing the data endpoints.
+// On success `plan` learns the rank of the covering filter when known.
 std::optional<CheckFailure> check_filter(const std::string& name, const std::string& group,
                                          const IpRange& l, const IpRange& r, Services sv,
-                                         const PolicyFilterView& f) {
+                                         const PolicyFilterView& f, StartPlan& plan) {
     if (!f.rules_loaded) {
         return failure(msg("TCP8604", name, 3), 1);
     }
     if (!f.filter_loaded) {
         return failure(msg("TCP8628", name, group), 1);
     }
-    if (f.covers) {
-        if (f.covers(l, r, sv.protocol, sv.local_port, sv.remote_port)) {
+    if (f.covering) {
+        plan.filter_rank = f.covering(l, r, sv.protocol, sv.local_port, sv.remote_port);
+        if (plan.filter_rank) {
             return std::nullopt;
         }
         return failure(msg("TCP8624", name, l.to_string(), r.to_string()), 1);
@@ -214,6 +217,7 @@ CheckResult check_dynamic_start(const ConnectionPolicy& p, const SystemView& sys
                 return failure(msg("TCP8604", name, 8), 1);
             }
             plan.remote_data = IpRange::single(*populated_remote);
+            plan.populated = true;
         }
     }
 
@@ -261,11 +265,39 @@ CheckResult check_dynamic_start(const ConnectionPolicy& p, const SystemView& sys
         }
         plan.dynamic_policy_filter = true;
     } else if (auto f = check_filter(name, g.name, plan.local_data, plan.remote_data,
-                                     {c.protocol, c.local_port, c.remote_port}, filters)) {
+                                     {c.protocol, c.local_port, c.remote_port}, filters, plan)) {
         return *f;
     }
 
     if (auto f = check_overlap(name, plan.local_data, plan.remote_data, enabled)) {
+        return *f;
+    }
+    return plan;
+}
+
+CheckResult check_responder_child(const DynamicGroup& g, const std::string& name,
+                                  const NegotiatedChild& child, const FilterSource& filter_source,
+                                  const std::vector<EnabledView>& enabled) {
+    // The key manager refuses such peers already; this is the connection
+    // manager's own word on it, so nothing it did not allow gets installed.
+    if (g.initiator == Initiator::Local || g.policy_filter == PolicyFilter::None) {
+        return failure(msg("TCP8604", name, 5), 1);
+    }
+    StartPlan plan;
+    plan.local_endpoint = child.local_endpoint;
+    plan.remote_endpoint = child.remote_endpoint;
+    plan.local_data = child.local;
+    plan.remote_data = child.remote;
+    auto filters = filter_source();
+    if (!filters.ok()) {
+        return failure(filters.error(), 1);
+    }
+    if (auto f = check_filter(name, g.name, child.local, child.remote,
+                              {child.protocol, child.local_port, child.remote_port}, *filters,
+                              plan)) {
+        return *f;
+    }
+    if (auto f = check_overlap(name, child.local, child.remote, enabled)) {
         return *f;
     }
     return plan;
@@ -427,7 +459,8 @@ CheckResult check_manual_start(const ManualConnection& m, const SystemView& sys,
         }
         plan.dynamic_policy_filter = true;
     } else if (auto f = check_filter(name, name, plan.local_data, plan.remote_data,
-                                     {m.ip_protocol, m.local_port, m.remote_port}, filters)) {
+                                     {m.ip_protocol, m.local_port, m.remote_port}, filters,
+                                     plan)) {
         return *f;
     }
     if (auto f = check_overlap(name, plan.local_data, plan.remote_data, enabled)) {

@@ -39,11 +39,12 @@ struct PolicyFilterView {
     bool filter_loaded = false;  // an IPSEC rule for this group is active
     // Local and remote address scope of the group's IPSEC rules.
     std::vector<std::pair<IpRange, IpRange>> scopes;
-    // When set, asked instead of `scopes`: does one of the group's policy
-    // filters contain these data endpoints, protocol and ports (0: any)?
-    std::function<bool(const IpRange& local, const IpRange& remote, int protocol,
-                       int local_port, int remote_port)>
-        covers;
+    // When set, asked instead of `scopes`: the system-wide rank (0 first) of
+    // the group's first policy filter that contains these data endpoints,
+    // protocol and ports (0: any), or nullopt when none does.
+    std::function<std::optional<int>(const IpRange& local, const IpRange& remote, int protocol,
+                                     int local_port, int remote_port)>
+        covering;
 };
 
 struct EnabledView {
@@ -56,6 +57,8 @@ struct StartPlan {
     IpAddress local_endpoint, remote_endpoint;  // connection endpoints
     IpRange local_data, remote_data;             // data endpoints
     bool dynamic_policy_filter = false;          // POLICYFTR(*NONE)
+    std::optional<int> filter_rank;              // the covering policy filter's rank
+    bool populated = false;                      // remote data endpoint from a packet
 };
 
 using CheckResult = std::variant<StartPlan, CheckFailure>;
@@ -80,6 +83,23 @@ CheckResult check_dynamic_start(const policy::ConnectionPolicy& p, const SystemV
 CheckResult check_manual_start(const policy::ManualConnection& m, const SystemView& sys,
                                const FilterSource& filters,
                                const std::vector<EnabledView>& enabled);
+
+// What a peer negotiated for a connection it started (<group>:R<n>): the
+// connection endpoints and the first traffic selector pair of its CHILD_SA.
+struct NegotiatedChild {
+    IpAddress local_endpoint, remote_endpoint;
+    IpRange local, remote;
+    int protocol = 0, local_port = 0, remote_port = 0;
+};
+
+// A CHILD_SA a peer started, before QTOVMAN installs it: the group must let
+// the peer start connections (TCP8604 5; a dynamic policy filter is for
+// connections this system starts), its policy filter must be loaded and
+// cover the traffic selectors (TCP8604 3, TCP8628, TCP8624), and no other
+// enabled connection may overlap them (TCP8623).
+CheckResult check_responder_child(const policy::DynamicGroup& g, const std::string& name,
+                                  const NegotiatedChild& child, const FilterSource& filters,
+                                  const std::vector<EnabledView>& enabled);
 
 // Key length for an ESP/AH algorithm as qvpn's SAs carry it: cipher key plus
 // salt or nonce bytes (RFC 4106, 4309, 4543, 3686), or the HMAC/XCBC key.

@@ -307,13 +307,19 @@ BOOST_AUTO_TEST_CASE(covers_function_decides_scope) {
     PolicyFilterView v;
     v.rules_loaded = v.filter_loaded = true;
     int asked_proto = -1;
-    v.covers = [&](const IpRange& l, const IpRange& r, int proto, int, int) {
+    v.covering = [&](const IpRange& l, const IpRange& r, int proto, int,
+                     int) -> std::optional<int> {
         asked_proto = proto;
-        return l.to_string() == "10.6.0.0/16" && r.to_string() == "10.196.8.0/24";
+        if (l.to_string() == "10.6.0.0/16" && r.to_string() == "10.196.8.0/24") {
+            return 3;
+        }
+        return std::nullopt;
     };
     auto p = branch_office();
     p.connection.protocol = 6;
-    BOOST_TEST(std::holds_alternative<StartPlan>(check_dynamic_start(p, system_a(), src(v), {})));
+    auto ok = check_dynamic_start(p, system_a(), src(v), {});
+    BOOST_REQUIRE(std::holds_alternative<StartPlan>(ok));
+    BOOST_TEST(std::get<StartPlan>(ok).filter_rank.value_or(-1) == 3);
     BOOST_TEST(asked_proto == 6);
     p.connection.remote = {EndpointType::IPv4Subnet, "10.196.0.0", "255.255.0.0"};
     expect(check_dynamic_start(p, system_a(), src(v), {}), "TCP8624", 1);
