@@ -96,7 +96,9 @@ ip netns exec $NS_Q busybox ping -c3 -w6 -I 10.6.0.1 10.196.8.1 >"$WORK/ping1.ou
 # tcp_transfer FROM_NS TO_NS TO_ADDR TAG: 1 MB through the tunnel, checked byte by byte.
 tcp_transfer() {
 	local from=$1 to=$2 addr=$3 tag=$4 nc_pid send_pid
-	ip netns exec "$to" busybox nc -l -p 5001 >"$WORK/$tag.recv" &
+	# The listener's stdin stays open (a background job's is /dev/null):
+	# busybox nc ends the connection at EOF on either side.
+	sleep 60 | ip netns exec "$to" busybox nc -l -p 5001 >"$WORK/$tag.recv" &
 	nc_pid=$!
 	on_exit "kill $nc_pid"
 	sleep 0.3
