@@ -15,6 +15,8 @@
 #   rsa    host to host in transport mode, RSA certificates
 #   ecdsa  host to host in transport mode, ECDSA P-384 certificates
 #   ah     host to host in transport mode, AH alone (PSK)
+#          (each started by qvpn, then by strongSwan with qvpn answering)
+#   ahesp  AH with ESP, which IKEv2 cannot negotiate: IKE0908
 # Each case checks that both sides show the same SAs in `ip xfrm state`,
 # that only raw ESP (or AH) crosses the wire (nftables counters in each
 # side's egress hook: what actually leaves the device), and that ENDVPNCNN
@@ -388,23 +390,56 @@ if qv_check gw-sinit-start sw --initiate --child gw &&
 fi
 
 # --- 3. host to host, transport mode ---------------------------------------------
-host_case() { # TAG CONN CHILD PROTO QADDR SADDR SWAN_AUTH_PATTERN
-	local t=$1 c=$2 child=$3 proto=$4 qa=$5 sa=$6
-	qv_check "$t-start" q STRVPNCNN "CNN($c:L1)" 'WAIT(60)' || return
-	qv_check "$t-swan-sa" swan_installed "$child" "TRANSPORT" &&
-		qv_check "$t-swan-auth" grep -E "authentication of '$qa' with $7 successful" "$SDIR/charon.log" &&
-		qv_check "$t-xfrm-both-sides" same_sas "$proto" transport "$qa" "$sa"
-	reset_counters
-	qv_check "$t-ping" eval "pings $Q $qa $sa && pings $S $sa $qa" ||
-		diag "$t" >&2
-	qv_check "$t-wire-$proto" wire "$proto" 4
-	qv_check "$t-end" q ENDVPNCNN "CNN($c:L1)"
-	qv_check "$t-swan-deleted" swan_child_gone "$child"
-	qv_check "$t-nothing-left" qvpn_clean
+# host_case TAG GROUP CHILD PROTO QADDR SADDR SWAN_AUTH_PATTERN: qvpn starts
+# GROUP:L1, then strongSwan starts CHILD and qvpn answers as GROUP:R1
+host_case() {
+	local t c child=$3 proto=$4 qa=$5 sa=$6 who n0
+	for who in qinit sinit; do
+		t=$1-$who
+		n0=$(grep -cE "authentication of '$qa' with $7 successful" "$SDIR/charon.log")
+		if [ $who = qinit ]; then
+			c=$2:L1
+			qv_check "$t-start" q STRVPNCNN "CNN($c)" 'WAIT(60)' || continue
+		else
+			c=$2:R1
+			qv_check "$t-start" sw --initiate --child "$child" &&
+				qv_check "$t-qvpn-enabled" wait_state "$c" '*ENABLED' || continue
+		fi
+		# strongSwan checked qvpn's certificate (or key) once more
+		qv_check "$t-swan-sa" swan_installed "$child" "TRANSPORT" &&
+			qv_check "$t-swan-auth" test "$(grep -cE "authentication of '$qa' with $7 successful" \
+				"$SDIR/charon.log")" -gt "$n0" &&
+			qv_check "$t-xfrm-both-sides" same_sas "$proto" transport "$qa" "$sa"
+		reset_counters
+		qv_check "$t-ping" eval "pings $Q $qa $sa && pings $S $sa $qa" ||
+			diag "$t" >&2
+		qv_check "$t-wire-$proto" wire "$proto" 4
+		qv_check "$t-end" q ENDVPNCNN "CNN($c)"
+		qv_check "$t-swan-deleted" swan_child_gone "$child"
+		qv_check "$t-nothing-left" qvpn_clean
+	done
 }
 host_case rsa HostRsa rsa esp 192.0.2.11 192.0.2.12 '(RSA_EMSA_[A-Z0-9_]+|RSA signature)'
 host_case ecdsa HostEcdsa ecdsa esp 192.0.2.21 192.0.2.22 '(ECDSA_WITH_SHA[0-9]+_DER|ECDSA-[0-9]+ signature)'
 host_case ah HostAh ah ah 192.0.2.31 192.0.2.32 'pre-shared key'
+
+# AH and ESP together cannot be negotiated with IKEv2 (no combined
+# proposals, RFC 7296 3.3): a data policy with only *AHESP fails the start
+# with IKE0908 and nothing is installed.
+ahesp() {
+	q CRTVPNCNN 'NAME(HostAhEsp)' 'SCENARIO(*HOST2HOST)' "PSK('$PSK')" \
+		'LCLKEYSVR(*IPV4 192.0.2.31)' 'RMTKEYSVR(*IPV4 192.0.2.32)' \
+		'DTATFM((*AHESP *AESCBC128 *HMACSHA256))' 'ACTFTR(*YES)' || return 1
+	local out rc
+	out=$(q STRVPNCNN 'CNN(HostAhEsp:L1)' 'WAIT(30)' 2>&1)
+	rc=$?
+	echo "STRVPNCNN exit $rc: $out"
+	grep -h IKE0908 "$QROOT"/joblog/*.log
+	[ $rc != 0 ] && grep -qh '"msgid":"IKE0908"' "$QROOT"/joblog/*.log
+}
+qv_check ahesp-refused-ike0908 ahesp
+q ENDVPNCNN 'CNN(HostAhEsp:L1)' >/dev/null 2>&1
+qv_check ahesp-nothing-left qvpn_clean
 
 # --- the end: ENDTCPSVR leaves nothing -------------------------------------------
 qv_check qvpn-end q ENDTCPSVR 'SERVER(*VPN)'
