@@ -29,7 +29,9 @@
 set -u
 . /qvpn-test/lib/qvtest.sh
 trap qv_finish EXIT
-qv_on_exit 'sleep 0.5; ps -o pid,ppid,args | sed "s/^/QV:PS /" >&9'
+# last of all: what still runs (a process left holding the console keeps
+# the VM from powering off)
+qv_on_exit 'sleep 0.5; ps -o pid,ppid,args | awk "NR > 1 && \$3 !~ /^\\[/ { print \"QV:PS \" \$0 }" >&9'
 export QVPN_LIBEXEC=$QVPN_BUILD_DIR/libexec/qvpn
 CERTS=/qvpn-test/files/certs
 CHARON=/usr/lib/ipsec/charon
