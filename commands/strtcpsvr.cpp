@@ -56,6 +56,9 @@ Status run(cl::Invocation& inv) {
             ::dup2(null, 1);
             ::dup2(null, 2);
         }
+        // Nor any other descriptor of the caller's (a pipe it waits on to
+        // end): QTOVMAN outlives the command.
+        ::close_range(3, ~0U, 0);
         ::execl(exe.c_str(), "QTOVMAN", static_cast<char*>(nullptr));
         ::_exit(127);
     }

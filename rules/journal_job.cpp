@@ -294,6 +294,9 @@ Result<bool> start_job() {
         freopen("/dev/null", "r", stdin);
         freopen("/dev/null", "w", stdout);
         freopen("/dev/null", "w", stderr);
+        // Nor keep the caller's other descriptors (a pipe it waits on to
+        // end, a lock): the job outlives the command.
+        close_range(3, ~0U, 0);
         execl(exe.c_str(), kJournalJob, static_cast<char*>(nullptr));
         _exit(127);
     }

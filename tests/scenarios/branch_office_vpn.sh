@@ -20,7 +20,7 @@
 #
 # The data path is QVPNDTAPTH's (*AUTO): the userspace ESP data path on a
 # kernel without ESP (this CI host), the kernel's XFRM where it has ESP (the
-# VM of tests/vm, see tests/vm/guest/branch_office_vpn.sh). Without tshark
+# VM of tests/vm, see branch_office_vpn_vm.sh). Without tshark
 # (the VM) the capture is left in $QV_WIRE_OUT for the host to check.
 #
 # Exit 0 pass, 1 fail, 77 skipped (not root, tools missing; a failure
@@ -33,7 +33,10 @@ need_qvpn CRTLINETH CRTVPNCNN STRTCPSVR ENDTCPSVR STRVPNCNN ENDVPNCNN WRKVPNCNN 
 HAVE_TSHARK=0
 command -v tshark >/dev/null && HAVE_TSHARK=1
 workdir branch
-A=qv-in-A C=qv-in-C HR=qv-in-hr FIN=qv-in-fin
+# (QV_NS_PREFIX: another prefix for the namespaces, so that runs beside
+# each other on one host do not collide)
+P=${QV_NS_PREFIX:-qv-in-}
+A=${P}A C=${P}C HR=${P}hr FIN=${P}fin
 PSK=topsecretstuff
 echo "qvpn branch office scenario: System A (HR) <-> System C (Finance); work dir $WORK"
 
@@ -100,30 +103,44 @@ data_path=$(sys A DSPVPNCNN 'CNN(HRgw2FINgw:L1)' --json | grep -m1 '"data_path"'
 note "data path: $data_path"
 
 step "Traffic from subnet to subnet, the Internet link captured"
+# At both ends: on the kernel data path a capture also shows each packet
+# it received again after decapsulation (re-injected on the same device),
+# so what an end sent in clear is read from its own capture, in the
+# direction it sends.
 in_capture $A qv-in-a0 "$WORK/wire.pcapng"
+in_capture $C qv-in-c0 "$WORK/wire-c.pcapng"
 ip netns exec $HR busybox ping -c 4 -W 2 10.196.8.9 || bad "ping HR host -> Finance host"
 ip netns exec $FIN busybox ping -c 2 -W 2 10.6.1.5 || bad "ping Finance host -> HR host"
 # 1 MB over TCP from the HR host to the Finance host, compared byte for byte.
 head -c 1000000 /dev/urandom >"$WORK/tcp.send"
-# (nc's stdin stays open: at its end busybox nc would close the connection)
-sleep 60 | ip netns exec $FIN busybox nc -l -p 5001 >"$WORK/tcp.recv" &
+# (nc's stdin, a FIFO held open here, stays open: at its end busybox nc
+# would close the connection)
+mkfifo "$WORK/nc.in"
+exec {nc_hold}<>"$WORK/nc.in"
+ip netns exec $FIN busybox nc -l -p 5001 <"$WORK/nc.in" >"$WORK/tcp.recv" &
 nc_pid=$!
 on_exit "kill $nc_pid"
 sleep 0.5
-timeout 30 ip netns exec $HR busybox nc -w 3 10.196.8.9 5001 <"$WORK/tcp.send" || bad "TCP transfer"
+# (ip by its path: busybox's timeout, in the VM, would run its own ip applet)
+timeout 30 "$(command -v ip)" netns exec $HR busybox nc -w 3 10.196.8.9 5001 <"$WORK/tcp.send" ||
+	bad "TCP transfer"
 wait_for 10 cmp -s "$WORK/tcp.send" "$WORK/tcp.recv"
 if cmp -s "$WORK/tcp.send" "$WORK/tcp.recv"; then
 	ok "1 MB crossed the tunnel over TCP intact"
 else
 	bad "TCP data differs ($(stat -c %s "$WORK/tcp.recv") of 1000000 bytes)"
 fi
+kill $nc_pid 2>/dev/null
+exec {nc_hold}>&-
 in_capture_stop
 show A DSPVPNCNN 'CNN(HRgw2FINgw:L1)' | sed -n '/Security associations/,$p'
 if [ $HAVE_TSHARK = 1 ]; then
 	esp=$(wire_count "$WORK/wire.pcapng" 'esp || udp.port == 4500')
-	clear=$(wire_count "$WORK/wire.pcapng" \
-		'(ip.src == 10.6.0.0/16 && ip.dst == 10.196.8.0/24) || (ip.src == 10.196.8.0/24 && ip.dst == 10.6.0.0/16)')
-	icmp=$(wire_count "$WORK/wire.pcapng" 'icmp && !esp')
+	AC='ip.src == 10.6.0.0/16 && ip.dst == 10.196.8.0/24'
+	CA='ip.src == 10.196.8.0/24 && ip.dst == 10.6.0.0/16'
+	clear=$(($(wire_count "$WORK/wire.pcapng" "$AC") + $(wire_count "$WORK/wire-c.pcapng" "$CA")))
+	icmp=$(($(wire_count "$WORK/wire.pcapng" "icmp && !esp && !($CA)") +
+		$(wire_count "$WORK/wire-c.pcapng" "icmp && !esp && !($AC)")))
 	w_out=$(wire_spis "$WORK/wire.pcapng" 192.0.2.227)
 	w_in=$(wire_spis "$WORK/wire.pcapng" 198.51.100.250)
 	note "on the Internet link: $esp ESP packets, $clear subnet packets in clear, $icmp ICMP in clear"
@@ -134,9 +151,9 @@ if [ $HAVE_TSHARK = 1 ]; then
 	[ "$w_out" = "$a_out " ] || bad "SPIs sent by A on the wire ($w_out) are not DSPVPNCNN's ($a_out)"
 	[ "$w_in" = "$a_in " ] || bad "SPIs sent by C on the wire ($w_in) are not DSPVPNCNN's ($a_in)"
 else
-	# The VM: the host reads the capture (tests/vm/branch_office_vpn_test.sh).
+	# The VM: the host reads the capture (branch_office_vpn_vm.sh).
 	mkdir -p "${QV_WIRE_OUT:-$WORK}"
-	cp "$WORK/wire.pcapng" "${QV_WIRE_OUT:-$WORK}/wire.pcapng"
+	cp "$WORK/wire.pcapng" "$WORK/wire-c.pcapng" "${QV_WIRE_OUT:-$WORK}/"
 	echo "$a_in $a_out" >"${QV_WIRE_OUT:-$WORK}/spis"
 	note "capture left for the host in ${QV_WIRE_OUT:-$WORK} (no tshark here)"
 fi

@@ -111,7 +111,9 @@ in_system() {
 	SYS_NS[$1]=$2
 	SYS_ROOT[$1]=$3
 	mkdir -p "$3"
-	# The server goes with the test, whatever happens.
+	# The server, the filters and their journal job QTOIPFJRN go with the
+	# test, whatever happens.
+	on_exit "QVPN_ROOT='$3' ip netns exec '$2' '$BIN/RMVTCPTBL'"
 	on_exit "QVPN_ROOT='$3' ip netns exec '$2' '$BIN/ENDTCPSVR' 'SERVER(*VPN)'"
 }
 sys() {
@@ -188,11 +190,11 @@ joblog_ids() {
 journal_csv() { sys "$1" DSPJRN 'JRN(QVPN)' 'OUTPUT(*CSV)' 2>/dev/null | tr -d '\r'; }
 
 # --- the wire ------------------------------------------------------------------------
-CAP_PID=
-in_capture() {
+CAP_PIDS=()
+in_capture() { # NS IF FILE: one more capture, until in_capture_stop
 	ip netns exec "$1" dumpcap -q -i "$2" -w "$3" >"$3.log" 2>&1 &
-	CAP_PID=$!
-	on_exit "kill -INT $CAP_PID"
+	CAP_PIDS+=($!)
+	on_exit "kill -INT $!"
 	local i
 	for i in $(seq 50); do
 		grep -q "Capturing on" "$3.log" 2>/dev/null && return 0
@@ -200,11 +202,11 @@ in_capture() {
 	done
 	die "dumpcap did not start on $1/$2"
 }
-in_capture_stop() {
+in_capture_stop() { # every capture
 	sleep 1 # the last frames reach the file a little later
-	kill -INT "$CAP_PID" 2>/dev/null
-	wait "$CAP_PID" 2>/dev/null
-	CAP_PID=
+	kill -INT "${CAP_PIDS[@]}" 2>/dev/null
+	wait "${CAP_PIDS[@]}" 2>/dev/null
+	CAP_PIDS=()
 }
 # wire_count FILE FILTER: frames matching a tshark display filter.
 wire_count() { tshark -r "$1" -Y "$2" 2>/dev/null | wc -l; }

@@ -5,9 +5,9 @@
 # layers the kernel unpacks one after the other:
 #
 #   base   busybox, bash, iproute2, nft, dumpcap, strongSwan (charon,
-#          swanctl, plugins), iperf3, the kernel modules of modules.list.
-#          Keyed by this script, modules.list and the installed versions of
-#          every package copied in.
+#          swanctl, plugins for PSK and certificates), iperf3, the kernel
+#          modules of modules.list. Keyed by this script, modules.list and
+#          the installed versions of every package copied in.
 #   qvpn   the build tree's bin/ and libexec/qvpn/ (debug info stripped) with
 #          the shared libraries they need, under /qvpn. Keyed by the content
 #          of those files, so a rebuild that changes nothing reuses it.
@@ -74,7 +74,7 @@ pack() { # pack DIR OUT: newc cpio, root-owned, sorted (reproducible)
 BINS=(/bin/bash /bin/ip /usr/sbin/nft /usr/bin/dumpcap /usr/bin/iperf3
 	/usr/lib/ipsec/charon /usr/sbin/swanctl /usr/bin/busybox)
 PLUGINS="random nonce aes sha1 sha2 hmac kdf gmp gcm openssl socket-default kernel-netlink
-kernel-libipsec vici"
+kernel-libipsec vici x509 pem pkcs1 pkcs8 pubkey constraints"
 pkgs="busybox-static bash iproute2 nftables wireshark-common iperf3 libiperf0 strongswan-charon
 strongswan-swanctl libstrongswan libstrongswan-standard-plugins libcharon-extra-plugins libgcc-s1
 linux-image-$KVER"

@@ -263,6 +263,12 @@ BOOST_AUTO_TEST_CASE(bundles_ah_esp_ipcomp) {
     BOOST_TEST(key_len == 160u);
     BOOST_TEST(trunc == 96u);
     BOOST_TEST(xfrmnl_sa_get_mode(q.p) == XFRM_MODE_TRANSPORT);
+    // IPv4 AH is 32-bit aligned (RFC 4302 2.2), as RFC-following peers send it
+    BOOST_TEST((xfrmnl_sa_get_flags(q.p) & XFRM_STATE_ALIGN4) != 0);
+    m = state_msg(*find(*states, IPPROTO_ESP, true), false);
+    SaPtr e;
+    parse_sa(*m, e);
+    BOOST_TEST((xfrmnl_sa_get_flags(e.p) & XFRM_STATE_ALIGN4) == 0);
 
     auto policies = policies_for(plan_of(sa));
     BOOST_REQUIRE(policies.ok());

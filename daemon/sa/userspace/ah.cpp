@@ -19,12 +19,12 @@ Result<std::unique_ptr<AhTransform>> AhTransform::create(const SaKeys& k, bool e
     return t;
 }
 
-size_t AhTransform::header_len(bool) const {
-    // RFC 4302 2.2 asks for 32-bit alignment with IPv4 and 64-bit with IPv6.
-    // Linux pads IPv4 to 64 bits as well and, unless the SA says otherwise
-    // (XFRM_STATE_ALIGN4), refuses anything else: send 64-bit aligned (also
-    // legal for IPv4), accept either.
-    return align(kAhFixed + integ_->icv_len(), 8);
+size_t AhTransform::header_len(bool v6) const {
+    // RFC 4302 2.2: 32-bit alignment with IPv4, 64-bit with IPv6. Linux
+    // checks the length exactly: IPv4 SAs of RFC-following IKE daemons
+    // (strongSwan, Libreswan, qvpn's kernel path) carry XFRM_STATE_ALIGN4
+    // and refuse a 64-bit padded header. Received headers may be either.
+    return align(kAhFixed + integ_->icv_len(), v6 ? 8 : 4);
 }
 
 bool AhTransform::peek(const uint8_t* ah, size_t len, uint32_t& spi, uint32_t& seq_lo) {

@@ -319,6 +319,14 @@ Result<NlMsg> state_msg(const StateSpec& s, bool update) {
     if (s.esn && s.proto != IPPROTO_COMP) {
         info.flags |= XFRM_STATE_ESN;
     }
+    if (s.proto == IPPROTO_AH && af == AF_INET) {
+        // RFC 4302 2.2: an IPv4 AH header is a multiple of 32 bits. Without
+        // this flag Linux pads to 64 bits and refuses anything else, so
+        // HMAC-SHA-256-128 (28 bytes) and HMAC-SHA-512-256 (44 bytes) would
+        // not interoperate with peers that follow the RFC (strongSwan,
+        // Libreswan set the same flag).
+        info.flags |= XFRM_STATE_ALIGN4;
+    }
     if (nlmsg_append(m.get(), &info, sizeof info, NLMSG_ALIGNTO) < 0) {
         return fail(msg("XFR0101", "message too large").with_errno(EMSGSIZE));
     }

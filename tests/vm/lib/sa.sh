@@ -188,7 +188,11 @@ qv_xfrm_side() {
 				[ "$SA_INTEG" != NONE ] && args+=" $(qv_integ_xfrm "$SA_INTEG" "$(qv_key "$(qv_integ_bytes "$SA_INTEG")" $(( $(qv_seed esp "$d") + 17 )))")"
 				if [ "$SA_ENCAP" = 1 ]; then args+=" encap espinudp 4500 4500 0.0.0.0"; fi
 				;;
-			ah) args="proto ah spi 0x$(qv_spi ah "$d") reqid $SA_REQID mode $mode $replay $(qv_integ_xfrm "$SA_AH_INTEG" "$(qv_key "$(qv_integ_bytes "$SA_AH_INTEG")" "$(qv_seed ah "$d")")")" ;;
+			ah)
+				# IPv4 AH 32-bit aligned (RFC 4302 2.2), as IKE daemons key it
+				args="proto ah spi 0x$(qv_spi ah "$d") reqid $SA_REQID mode $mode $replay"
+				[[ $src == *:* ]] || args+=" flag align4"
+				args+=" $(qv_integ_xfrm "$SA_AH_INTEG" "$(qv_key "$(qv_integ_bytes "$SA_AH_INTEG")" "$(qv_seed ah "$d")")")" ;;
 			esac
 			# the ID (src, dst, proto, spi) must come first
 			eval "ip -n \"$ns\" xfrm state add src $src dst $dst $args" || return 1
