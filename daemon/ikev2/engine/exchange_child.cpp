@@ -542,7 +542,10 @@ void Engine::handle_create_child_response(IkeSa& sa, Request& req, const std::ve
             // The old CHILD_SA carries on until its hard lifetime.
             set_state(sa, *old, ChildState::Installed);
             log(&sa, joblog::Level::Warning, why, old->spi_in);
-        } else if (old == nullptr && !orphan) {
+        } else if ((old == nullptr && !orphan) ||
+                   (old != nullptr && old->state == ChildState::Deleting)) {
+            // Nothing carries the traffic now (for the second case: the old
+            // CHILD_SA reached its hard lifetime while this rekey ran).
             report_child_failure(sa, code, why);
         }
     };
@@ -605,7 +608,10 @@ void Engine::handle_create_child_response(IkeSa& sa, Request& req, const std::ve
         discard_child(sa, std::move(*child), *req.rekey_spi);
         return;
     }
-    if (old == nullptr) {
+    if (old == nullptr || old->state == ChildState::Deleting) {
+        // A new CHILD_SA, or the rekey of one whose hard lifetime ran out
+        // while the exchange ran: that one is gone from the data path and
+        // its DELETE is queued, so the new one stands on its own.
         install_child(sa, std::move(*child), std::nullopt);
         return;
     }

@@ -208,6 +208,30 @@ BOOST_AUTO_TEST_CASE(collision_decided_by_the_peer_first_leaves_one_pair) {
     BOOST_TEST(orphaned > 0u);
 }
 
+BOOST_AUTO_TEST_CASE(hard_expiry_during_a_rekey_keeps_the_new_child) {
+    // A kilobyte lifetime: the soft limit starts a rekey, and the traffic
+    // reaches the hard limit before the answer arrives.
+    Net net;
+    setup_branch(net);
+    initiate(net, policy_a());
+    BOOST_REQUIRE(net.a.installed.size() == 1u);
+    uint32_t first = net.a.installed.begin()->first;
+    // HDR, SK {N(REKEY_SA), SA, Ni, TSi, TSr} -->  (hard expiry)  <-- HDR, SK {SA, Nr, TSi, TSr}
+    net.a.engine->expire("HRgw2FINgw:L1", 7, first, false);
+    net.a.engine->expire("HRgw2FINgw:L1", 7, first, true);
+    net.run_for(std::chrono::seconds(10));
+    BOOST_TEST(net.a.count_log("QVP0003") == 0u);
+    BOOST_TEST(net.a.installed.count(first) == 0u);
+    BOOST_TEST(net.a.installed.size() == 1u);
+    BOOST_TEST(net.b.installed.size() == 1u);
+    net.check_pairs();
+    BOOST_TEST(net.a.of<Failed>().empty());
+    // The connection manager hears of a replacement, not of an end.
+    for (const auto& r : net.a.of<RemoveChild>()) {
+        BOOST_TEST(r.replaced);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(ike_sa_rekey_without_reauthentication_moves_the_children) {
     Net net;
     auto pa = policy_a();
