@@ -7,7 +7,8 @@
 #      strongSwan (swanctl --rekey) and by qvpn (its kilobyte lifetime, on a
 #      CHILD_SA whose reqid the key manager chose: strongSwan started it);
 #   2. IKE SA rekeys (IKESAREKEY(*YES)) both ways: qvpn's after its one-minute
-#      key lifetime, strongSwan's by swanctl;
+#      key lifetime, strongSwan's by swanctl; then strongSwan reauthenticates
+#      (make before break) and qvpn's responder connection carries on;
 #   3. a rekey collision (RFC 7296 2.8.1): both sides rekey the same CHILD_SA
 #      at once (strongSwan's IKE requests held back for a moment so the two
 #      requests cross), and one CHILD_SA pair is left;
@@ -82,7 +83,9 @@ EOF
 ip netns exec $NS_Q busybox ping -c1 -w2 198.51.100.2 >/dev/null || die "routing does not work"
 
 # --- strongSwan: the finance gateway (HRgw2FINgw) and System E (CHIgw2MPLS) ------------
-charon_conf "$SDIR"
+# make_before_break: strongSwan's reauthentication (part 2) builds the new
+# IKE SA and CHILD_SA before it deletes the old ones.
+charon_conf "$SDIR" "make_before_break = yes"
 charon_start $NS_S "$SDIR"
 cat >"$SDIR/swanctl/swanctl.conf" <<EOF
 connections {
@@ -339,6 +342,17 @@ swan_sas
 log "strongSwan after qvpn's IKE rekey: $(grep "^net: #" "$WORK/sas.txt")"
 swanctl_in $NS_S "$SDIR" --rekey --ike net >/dev/null 2>&1
 sleep 3
+# strongSwan reauthenticates: a new IKE SA (IKE_SA_INIT, IKE_AUTH with the
+# CHILD_SA), then the old IKE SA is deleted; qvpn's responder connection
+# takes the new CHILD_SA as the successor under its reqid.
+auth0=$(grep -c '"msgid":"IKE0A01".*HRgw2FINgw:R1' "$QROOT/joblog/QTOKVPNIK2.log")
+swanctl_in $NS_S "$SDIR" --rekey --ike net --reauth >/dev/null 2>&1
+sleep 3
+auth1=$(grep -c '"msgid":"IKE0A01".*HRgw2FINgw:R1' "$QROOT/joblog/QTOKVPNIK2.log")
+check "reauthentication by strongSwan: a second IKE SA for $CNN1 ($auth0 -> $auth1)" \
+	test "$auth1" -gt "$auth0"
+check "after the reauthentication $CNN1 is still enabled" \
+	test "$(live "$CNN1" | jq -r '.state // empty')" = "*ENABLED"
 read -r sent3 got3 missing3 <<<"$(ping_stop ike)"
 exec 7>&-
 STREAM_BYTES=$(stream_bytes)
@@ -348,8 +362,8 @@ for _ in $(seq 50); do
 done
 kill $STREAM_SEND $STREAM_RECV 2>/dev/null
 log "ping during the IKE SA rekeys: $sent3 sent, $got3 received, missing seq: ${missing3:-none}"
-check "ping loses at most one packet through two IKE SA rekeys ($((sent3 - got3)) of $sent3)" \
-	test "$sent3" -ge 50 -a $((sent3 - got3)) -le 1
+check "ping loses at most one packet through two IKE SA rekeys and a reauthentication \
+($((sent3 - got3)) of $sent3)" test "$sent3" -ge 50 -a $((sent3 - got3)) -le 1
 sent=$((sent1 + sent2 + sent3))
 lost=$((sent - got1 - got2 - got3))
 check "TCP stream intact through the rekeys ($(stat -c %s "$WORK/stream.recv") of $STREAM_BYTES)" \
@@ -375,7 +389,7 @@ check "the SA backend counts the CHILD_SA QTOVMAN holds (bytes_in ${bytes_in:-no
 	test -n "$bytes_in"
 
 log "RESULT part 1-3: ping lost $((sent1 - got1))/$sent1 (CHILD_SA rekeys)," \
-	"$((sent2 - got2))/$sent2 (collision), $((sent3 - got3))/$sent3 (IKE SA rekeys);" \
+	"$((sent2 - got2))/$sent2 (collision), $((sent3 - got3))/$sent3 (IKE SA rekeys, reauth);" \
 	"CHILD_SA rekeys strongSwan=$n_swan qvpn=$n_qvpn (IKE0A11 $(($(qvpn_rekeys) - base)))," \
 	"IKE SA rekeys $n_ike"
 
