@@ -567,10 +567,12 @@ void Engine::expire(const std::string& conn, uint32_t reqid, uint32_t spi, bool 
         cancel(c->rekey_timer);
         cancel(c->expire_timer);
         bool recreate = live && s->local_conn && s->state == IkeState::Established;
+        // A rekey in flight brings the successor (either side's connection).
+        bool successor = recreate || c->state == ChildState::Rekeying;
         if (!c->removed) {
             c->removed = true;
             actions_.push_back(
-                RemoveChild{s->conn, c->reqid, in, "lifetime expired", c->replaced || recreate});
+                RemoveChild{s->conn, c->reqid, in, "lifetime expired", c->replaced || successor});
             ++counters_.children_deleted;
         }
         log(s.get(), joblog::Level::Info, msg("IKE0A12", s->conn, "lifetime expired"), in);

@@ -274,6 +274,7 @@ private:
                                              const std::vector<Payload>& p, bool in_ike_auth,
                                              const Bytes& ni, const Bytes& nr, ByteView g_ir);
     void install_child(IkeSa& sa, ChildSaState c, std::optional<uint32_t> rekey_of);
+    void discard_child(IkeSa& sa, ChildSaState c, uint32_t rekeyed_spi);
     void report_child_failure(IkeSa& sa, int code, const Msg& detail);
     void remove_child(IkeSa& sa, ChildSaState& c, const std::string& why);
 

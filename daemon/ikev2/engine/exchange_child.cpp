@@ -354,6 +354,23 @@ void Engine::install_child(IkeSa& sa, ChildSaState c, std::optional<uint32_t> re
     sa.children.push_back(std::move(c));
 }
 
+void Engine::discard_child(IkeSa& sa, ChildSaState c, uint32_t rekeyed_spi) {
+    // RFC 7296 2.25.1: the CHILD_SA we rekeyed was deleted by the peer while
+    // the exchange ran. Either the peer won a simultaneous rekey (2.8.1) and
+    // keeps its own new CHILD_SA, or it ended the CHILD_SA: in both cases it
+    // expects nothing on ours, so ours is deleted and never installed (a
+    // second CHILD_SA under the reqid would take the traffic from the one
+    // the peer kept).
+    uint32_t spi = c.spi_in;
+    ProtocolId proto = c.choice.proto;
+    log(&sa, joblog::Level::Info, msg("IKE091D", sa.conn, hex32(rekeyed_spi), hex32(spi)), spi);
+    c.removed = true;
+    c.replaced = true;
+    sa.children.push_back(std::move(c));
+    set_state(sa, sa.children.back(), ChildState::Deleting);
+    enqueue(sa, [this, spi, proto](IkeSa& x) { start_delete_children(x, {spi}, proto); });
+}
+
 void Engine::report_child_failure(IkeSa& sa, int code, const Msg& detail) {
     log(&sa, joblog::Level::Error, detail);
     actions_.push_back(Failed{sa.conn, sa.remote, code, msg("TCP8606", sa.conn, code), detail});
@@ -518,12 +535,17 @@ void Engine::handle_create_child_request(IkeSa& sa, const Header& h,
 
 void Engine::handle_create_child_response(IkeSa& sa, Request& req, const std::vector<Payload>& p) {
     ChildSaState* old = req.rekey_spi ? sa.child_by_in(*req.rekey_spi) : nullptr;
+    // The peer deleted the CHILD_SA this exchange rekeys while it ran.
+    bool orphan = req.rekey_spi.has_value() && old == nullptr;
     auto give_up = [&](int code, const Msg& why) {
         if (old != nullptr && old->state == ChildState::Rekeying) {
             // The old CHILD_SA carries on until its hard lifetime.
             set_state(sa, *old, ChildState::Installed);
             log(&sa, joblog::Level::Warning, why, old->spi_in);
-        } else if (old == nullptr) {
+        } else if ((old == nullptr && !orphan) ||
+                   (old != nullptr && old->state == ChildState::Deleting)) {
+            // Nothing carries the traffic now (for the second case: the old
+            // CHILD_SA reached its hard lifetime while this rekey ran).
             report_child_failure(sa, code, why);
         }
     };
@@ -582,7 +604,14 @@ void Engine::handle_create_child_response(IkeSa& sa, Request& req, const std::ve
                 child.error());
         return;
     }
-    if (old == nullptr) {
+    if (orphan) {
+        discard_child(sa, std::move(*child), *req.rekey_spi);
+        return;
+    }
+    if (old == nullptr || old->state == ChildState::Deleting) {
+        // A new CHILD_SA, or the rekey of one whose hard lifetime ran out
+        // while the exchange ran: that one is gone from the data path and
+        // its DELETE is queued, so the new one stands on its own.
         install_child(sa, std::move(*child), std::nullopt);
         return;
     }

@@ -103,6 +103,9 @@ void Engine::handle_info_request(IkeSa& sa, const Header& h, const std::vector<P
             if (!c->delete_sent) {
                 ours.push_back(c->spi_in);
             }
+            // The old SA of a simultaneous rekey the peer decided first: its
+            // own new CHILD_SA took over.
+            c->replaced = c->replaced || c->peer_successor.has_value();
             remove_child(sa, *c, c->replaced ? "rekeyed" : "deleted by the peer");
         }
         if (!ours.empty()) {

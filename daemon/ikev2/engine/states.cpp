@@ -27,6 +27,7 @@ constexpr std::array kIkeTransitions{
 
 constexpr std::array kChildTransitions{
     std::pair{C::Creating, C::Installed},   // negotiated and handed over for installation
+    std::pair{C::Creating, C::Deleting},    // negotiated but unwanted: deleted, never installed
     std::pair{C::Installed, C::Rekeying},   // our rekey sent
     std::pair{C::Rekeying, C::Installed},   // rekey failed or lost a collision
     std::pair{C::Installed, C::Rekeyed},    // replaced by the peer's rekey

@@ -38,6 +38,7 @@ BOOST_AUTO_TEST_CASE(ike_transitions_follow_the_table) {
 BOOST_AUTO_TEST_CASE(child_transitions_follow_the_table) {
     using C = ChildState;
     BOOST_TEST(transition_allowed(C::Creating, C::Installed));
+    BOOST_TEST(transition_allowed(C::Creating, C::Deleting));  // the unwanted end of a rekey
     BOOST_TEST(transition_allowed(C::Installed, C::Rekeying));
     BOOST_TEST(transition_allowed(C::Rekeying, C::Installed));
     BOOST_TEST(transition_allowed(C::Rekeying, C::Rekeyed));

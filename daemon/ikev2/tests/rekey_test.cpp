@@ -155,6 +155,83 @@ BOOST_AUTO_TEST_CASE(simultaneous_child_rekeys_leave_one_pair) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(collision_decided_by_the_peer_first_leaves_one_pair) {
+    // As strongSwan does it when the answer to our rekey is lost once: the
+    // peer learns of the collision, decides and deletes the old CHILD_SA
+    // before our retransmitted request brings us its answer.
+    size_t orphaned = 0;
+    for (uint64_t seed = 1; seed <= 12; ++seed) {
+        BOOST_TEST_CONTEXT("seed " << seed) {
+            Net net;
+            net.a.rng = SeededRandom(seed * 31);
+            net.b.rng = SeededRandom(seed * 77);
+            setup_branch(net);
+            initiate(net, policy_a());
+            BOOST_REQUIRE(net.a.installed.size() == 1u);
+            uint32_t a_in = net.a.installed.begin()->first;
+            uint32_t b_in = net.b.installed.begin()->first;
+            uint32_t b_reqid = reqid_of(net.b);
+            Continuity c{net, 7, b_reqid};
+
+            // HDR, SK {N(REKEY_SA), SA, Ni1, ...} -->   <-- HDR, SK {N(REKEY_SA), SA, Ni2, ...}
+            // <-- HDR, SK {SA, Nr1, ...}  (lost: A retransmits a second later)
+            // HDR, SK {SA, Nr2, ...} -->  (B decides first; B may delete the old pair)
+            bool lost = false;
+            net.drop = [&](const Packet& p) {
+                auto h = parse_header(p.data);
+                if (lost || p.sender != 1 || !h.ok() ||
+                    h->exchange != ExchangeType::CREATE_CHILD_SA || !h->is_response()) {
+                    return false;
+                }
+                lost = true;
+                return true;
+            };
+            net.a.engine->expire("HRgw2FINgw:L1", 7, a_in, false);
+            net.b.engine->expire("HRgw2FINgw:R1", b_reqid, b_in, false);
+            run_checking(net, c, std::chrono::seconds(30));
+            BOOST_TEST(lost);
+            BOOST_TEST(!c.broken);
+            BOOST_TEST(net.a.installed.size() == 1u);
+            BOOST_TEST(net.b.installed.size() == 1u);
+            net.check_pairs();
+            BOOST_TEST(net.a.of<Failed>().empty());
+            BOOST_TEST(net.b.of<Failed>().empty());
+            orphaned += net.a.count_log("IKE091D");
+            // What is left keeps rekeying.
+            run_checking(net, c, std::chrono::hours(2));
+            BOOST_TEST(!c.broken);
+            BOOST_TEST(net.a.installed.size() == 1u);
+            net.check_pairs();
+        }
+    }
+    // Some seeds give B the win, so A met the case of the deleted old SA.
+    BOOST_TEST(orphaned > 0u);
+}
+
+BOOST_AUTO_TEST_CASE(hard_expiry_during_a_rekey_keeps_the_new_child) {
+    // A kilobyte lifetime: the soft limit starts a rekey, and the traffic
+    // reaches the hard limit before the answer arrives.
+    Net net;
+    setup_branch(net);
+    initiate(net, policy_a());
+    BOOST_REQUIRE(net.a.installed.size() == 1u);
+    uint32_t first = net.a.installed.begin()->first;
+    // HDR, SK {N(REKEY_SA), SA, Ni, TSi, TSr} -->  (hard expiry)  <-- HDR, SK {SA, Nr, TSi, TSr}
+    net.a.engine->expire("HRgw2FINgw:L1", 7, first, false);
+    net.a.engine->expire("HRgw2FINgw:L1", 7, first, true);
+    net.run_for(std::chrono::seconds(10));
+    BOOST_TEST(net.a.count_log("QVP0003") == 0u);
+    BOOST_TEST(net.a.installed.count(first) == 0u);
+    BOOST_TEST(net.a.installed.size() == 1u);
+    BOOST_TEST(net.b.installed.size() == 1u);
+    net.check_pairs();
+    BOOST_TEST(net.a.of<Failed>().empty());
+    // The connection manager hears of a replacement, not of an end.
+    for (const auto& r : net.a.of<RemoveChild>()) {
+        BOOST_TEST(r.replaced);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(ike_sa_rekey_without_reauthentication_moves_the_children) {
     Net net;
     auto pa = policy_a();

@@ -484,6 +484,13 @@ Status UserspaceBackend::replace(uint32_t old_reqid, const ChildSa& sa) {
         for (auto& in : old->second.in) {
             retirees_.push_back({in, until});
         }
+        const OutSa& o = *old->second.out;
+        out_seq_[{o.esp_spi, o.ah_spi}] = {o.esp_seq.load(), o.ah_seq.load(), until};
+    }
+    if (auto memo = out_seq_.find({built->out->esp_spi, built->out->ah_spi});
+        memo != out_seq_.end()) {
+        built->out->esp_seq.store(memo->second.esp);
+        built->out->ah_seq.store(memo->second.ah);
     }
     children_.erase(old);
     children_[sa.reqid] = std::move(*built);
@@ -556,6 +563,7 @@ Status UserspaceBackend::remove_all() {
     children_.clear();
     traps_.clear();
     retirees_.clear();
+    out_seq_.clear();
     if (dp_) {
         publish();
     }
@@ -657,6 +665,7 @@ void UserspaceBackend::housekeeping() {
         auto now = Clock::now();
         size_t before = retirees_.size();
         std::erase_if(retirees_, [&](const Retiree& r) { return r.until <= now; });
+        std::erase_if(out_seq_, [&](const auto& m) { return m.second.until <= now; });
         if (retirees_.size() != before) {
             publish();
         }

@@ -92,6 +92,15 @@ private:
         Clock::time_point until;
     };
     std::vector<Retiree> retirees_;
+    // Outbound sequence numbers of SAs replace() took out of use, by their
+    // (ESP, AH) SPIs, for the same grace: an SA that comes back (a key
+    // manager returning to an older CHILD_SA after a rekey collision)
+    // numbers on, or the peer would drop its packets as replays.
+    struct SeqMemo {
+        uint64_t esp = 0, ah = 0;
+        Clock::time_point until;
+    };
+    std::map<std::pair<uint32_t, uint32_t>, SeqMemo> out_seq_;
 
     std::mutex ev_mu_;
     std::deque<SaEvent> events_;
