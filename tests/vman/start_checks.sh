@@ -8,6 +8,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 need_root
+command -v sqlite3 >/dev/null || skip "sqlite3 (Debian package sqlite3) is needed to change a policy database"
 NS=qv-vm-chk
 TMP=$(mktemp -d /tmp/qv-vm-chk.XXXXXX)
 trap 'for r in "$TMP"/*; do QVPN_ROOT=$r ip netns exec $NS ENDTCPSVR "SERVER(*VPN)" >/dev/null 2>&1; done; cleanup_ns $NS; rm -rf "$TMP"' EXIT
@@ -18,36 +19,50 @@ ip -n $NS link set qvvm0 up
 ip -n $NS link set qvvm1 up
 SEED=$QVPN_BUILD_DIR/tests/vman_policy_seed
 
-# start_fails VARIANT DETAIL REASON: configure, start the server, start the
-# connection, check both messages everywhere they belong, end the server.
+# start_fails VARIANT DETAIL REASON [CNN [TYPE]]: configure, start the server,
+# start the connection (a dynamic one by its group name; names in lower
+# case), check both messages everywhere they belong, end the server.
+# $SEED_IF: the interface the seed's line TRLINE names; $TAMPER: SQL run on
+# the policy database after the seed (a configuration changed outside the
+# configuration commands, which refuse it); $HOOK: a command run as the
+# system once its server is up.
 start_fails() {
-	local variant=$1 detail=$2 reason=$3 root=$TMP/$1 out rc
+	local variant=$1 detail=$2 reason=$3 cnn=${4:-HRgw2FINgw:L1} type=${5:-DYNAMIC}
+	local root=$TMP/$1 out rc start
+	start=${cnn%%:*}
+	start=${start,,}
 	mkdir -p "$root"
-	QVPN_ROOT=$root $SEED "$variant" || fail "seed $variant"
+	QVPN_ROOT=$root $SEED "${variant%%:*}" ${SEED_IF:-} || fail "seed $variant"
+	if [ -n "${TAMPER:-}" ]; then
+		sqlite3 "$root/policy.db" "$TAMPER" || fail "$variant: $TAMPER"
+	fi
 	QVPN_ROOT=$root ip netns exec $NS STRTCPSVR 'SERVER(*VPN)' >/dev/null || fail "server $variant"
-	out=$(QVPN_ROOT=$root ip netns exec $NS STRVPNCNN 'CNN(hrgw2fingw)' 'WAIT(10)' 2>&1); rc=$?
+	if [ -n "${HOOK:-}" ]; then
+		out=$(eval "QVPN_ROOT=$root ip netns exec $NS $HOOK" 2>&1) || fail "$variant: $HOOK: $out"
+	fi
+	out=$(QVPN_ROOT=$root ip netns exec $NS STRVPNCNN "CNN($start)" 'WAIT(10)' 2>&1); rc=$?
 	[ $rc = 1 ] || fail "$variant: rc $rc: $out"
 	echo "$out" | head -1 | grep -q "^$detail" || fail "$variant: first message: $out"
-	echo "$out" | tail -1 | grep -q "^TCP8601: Could not start VPN connection HRgw2FINgw:L1, reason code $reason\." \
+	echo "$out" | tail -1 | grep -q "^TCP8601: Could not start VPN connection $cnn, reason code $reason\." \
 	  || fail "$variant: last message: $out"
 	# The job log: the same two messages, in that order, with conn=.
 	local log
-	log=$(QVPN_ROOT=$root DSPJOBLOG QTOVMAN | grep 'conn=HRgw2FINgw:L1' | awk '{print $2}' | tr '\n' ' ')
+	log=$(QVPN_ROOT=$root DSPJOBLOG QTOVMAN | grep "conn=$cnn\b" | awk '{print $2}' | tr '\n' ' ')
 	[ "$log" = "$detail TCP8601 " ] || fail "$variant: job log has '$log'"
 	# The journal: an *ERROR entry naming the detail message.
 	local row
 	row=$(QVPN_ROOT=$root DSPJRN 'JRN(QVPN)' 'OUTPUT(*CSV)' | tr -d '\r' | tail -1)
-	echo "$row" | grep -q ',HRgw2FINgw:L1,\*DYNAMIC,\*ERROR,' || fail "$variant: journal: $row"
+	echo "$row" | grep -q ",$cnn,\*$type,\*ERROR," || fail "$variant: journal: $row"
 	echo "$row" | grep -q ",$detail\$" || fail "$variant: TSERRC: $row"
 	# DSPVPNCNN: the state table and QTOVMAN's live section agree.
 	local js
-	js=$(QVPN_ROOT=$root ip netns exec $NS DSPVPNCNN 'CNN(HRgw2FINgw:L1)' --json)
+	js=$(QVPN_ROOT=$root ip netns exec $NS DSPVPNCNN "CNN($cnn)" --json)
 	echo "$js" | grep -A2 '"live"' | grep -q '"state": "\*ERROR"' || fail "$variant: live state: $js"
 	echo "$js" | grep -q "\"error\": \"$detail" || fail "$variant: live error: $js"
 	# Starting again is refused until reset; reset makes it idle.
-	expect_rc 1 VMN0019 env QVPN_ROOT=$root ip netns exec $NS STRVPNCNN 'CNN(HRgw2FINgw:L1)'
-	expect_rc 0 VMN0016 env QVPN_ROOT=$root ip netns exec $NS RSTVPNCNN 'CNN(HRgw2FINgw)'
-	expect_rc 1 VMN0018 env QVPN_ROOT=$root ip netns exec $NS RSTVPNCNN 'CNN(HRgw2FINgw)'
+	expect_rc 1 VMN0019 env QVPN_ROOT=$root ip netns exec $NS STRVPNCNN "CNN($cnn)"
+	expect_rc 0 VMN0016 env QVPN_ROOT=$root ip netns exec $NS RSTVPNCNN "CNN($start)"
+	expect_rc 1 VMN0018 env QVPN_ROOT=$root ip netns exec $NS RSTVPNCNN "CNN($start)"
 	QVPN_ROOT=$root ip netns exec $NS ENDTCPSVR 'SERVER(*VPN)' >/dev/null || fail "end $variant"
 }
 
@@ -66,6 +81,42 @@ QVPN_ROOT=$TMP/branch-a DSPJOBLOG QTOVMAN 'MSGID(TCP8604)' | grep -q 'reason cod
 start_fails npf-both TCP8604 1
 QVPN_ROOT=$TMP/npf-both DSPJOBLOG QTOVMAN 'MSGID(TCP8604)' | grep -q 'reason code 5' \
   || fail "npf-both: not reason code 5"
+# A host's data endpoint must be its connection endpoint, and on this system.
+start_fails host-diff TCP8626 1
+start_fails host-c TCP8621 2
+# Transport mode between gateways.
+TAMPER="UPDATE data_policy SET mode = '*TRANSPORT'" start_fails branch-a:transport TCP8622 1
+# Packet rules loaded, but none for the group (TCP8628), or one that does
+# not cover the connection's data endpoints (TCP8624).
+cat >"$TMP/nofilter.i3p" <<'EOF'
+FILTER SET other ACTION = PERMIT DIRECTION = * SRCADDR = * DSTADDR = * PROTOCOL = *
+FILTER_INTERFACE LINE = TRLINE SET = other
+EOF
+cat >"$TMP/narrow.i3p" <<'EOF'
+ADDRESS hr IP = 10.6.0.0 MASK = 255.255.0.0 TYPE = TRUSTED
+ADDRESS elsewhere IP = 10.197.0.0 MASK = 255.255.255.0 TYPE = UNTRUSTED
+FILTER SET policy ACTION = IPSEC DIRECTION = OUTBOUND SRCADDR = hr DSTADDR = elsewhere PROTOCOL = * SRCPORT = * DSTPORT = * CONNECTION_DEFINITION = HRgw2FINgw
+FILTER SET policy ACTION = PERMIT DIRECTION = * SRCADDR = * DSTADDR = * PROTOCOL = *
+FILTER_INTERFACE LINE = TRLINE SET = policy
+EOF
+mv "$TMP/branch-a" "$TMP/branch-a-norules"
+SEED_IF=qvvm0 HOOK="LODIPFTR 'OPTION(*LOAD)' 'LIND(*ALL)' 'STMF($TMP/nofilter.i3p)'" \
+  start_fails branch-a TCP8628 1
+QVPN_ROOT=$TMP/branch-a ip netns exec $NS RMVTCPTBL >/dev/null 2>&1
+mv "$TMP/branch-a" "$TMP/branch-a-nofilter"
+SEED_IF=qvvm0 HOOK="LODIPFTR 'OPTION(*LOAD)' 'LIND(*ALL)' 'STMF($TMP/narrow.i3p)'" \
+  start_fails branch-a TCP8624 1
+QVPN_ROOT=$TMP/branch-a ip netns exec $NS RMVTCPTBL >/dev/null 2>&1
+mv "$TMP/branch-a" "$TMP/branch-a-narrow"
+# A manual key of the wrong length for its algorithm (16 bytes for AES-256).
+TAMPER="UPDATE manual_connection SET encryption = '*AESCBC256'" \
+  start_fails manual-a:badkey TCP8625 1 MANUAL1 MANUAL
+# Two manual connections between the same data endpoints: the second
+# overlaps the first, which is enabled.
+HOOK="STRVPNCNN 'CNN(MANUAL1)'" start_fails manual-overlap TCP8623 1 MANUAL2 MANUAL
+QVPN_ROOT=$TMP/manual-overlap DSPJOBLOG QTOVMAN 'MSGID(TCP8623)' --json | grep -q '"MANUAL1"' \
+  || fail "manual-overlap: TCP8623 does not name MANUAL1"
+
 # Every check passes; no key manager is installed here (QVPN_LIBEXEC points
 # to a directory with QTOVMAN only), so the key manager cannot be reached.
 mkdir -p "$TMP/libexec"
