@@ -948,6 +948,20 @@ void Server::journal(const Conn& c, std::string_view state, const std::string& e
         std::string dh = c.ike.value("dh", "");
         e.dhgr = dh.rfind("*GRP", 0) == 0 ? dh.substr(4) : dh;
     }
+    // A phase 2 entry names the CHILD_SA's algorithms, not the IKE SA's
+    // (whose TSAUTH is the authentication method, *PSK or a signature).
+    if (phase == "2" && !c.children.empty()) {
+        const sa::ChildSa& ch = c.children.back().sa;
+        if (ch.esp) {
+            auto enc = ike::crypto::encr_to_policy({ch.esp->out.encr, ch.esp->out.encr_key_bits});
+            e.encr = enc ? std::string(policy::to_cl(*enc)) : std::string();
+        }
+        ike::IntegId integ = ch.ah ? ch.ah->out.integ
+                             : ch.esp ? ch.esp->out.integ
+                                      : ike::IntegId::NONE;
+        auto auth = ike::crypto::data_auth_from_integ(integ);
+        e.auth = auth ? std::string(policy::to_cl(*auth)) : std::string();
+    }
     if (auto s = jrn_->append(e); !s.ok()) {
         log_.message(s.error(), {.conn = c.ref.name});
     }
