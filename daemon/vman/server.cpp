@@ -609,6 +609,7 @@ std::vector<EnabledView> Server::enabled_views() const {
 
 bool Server::begin_start(Conn& c, std::optional<IpAddress> populated_remote) {
     c.last_error.reset();
+    c.autostart_pending = false;
     return c.ref.manual ? begin_manual(c) : begin_dynamic(c, populated_remote);
 }
 
@@ -980,6 +981,13 @@ void Server::on_km_up(KeyManager& km) {
     // (the new CHILD_SA replaces the old one, which carried traffic meanwhile).
     for (auto& [k, c] : conns_) {
         if (c.ref.ike_version != km.ike_version || c.ref.manual || c.responder) {
+            continue;
+        }
+        if (c.autostart_pending) {
+            c.autostart_pending = false;
+            if (c.state == ConnState::Idle) {
+                (void)begin_start(c);
+            }
             continue;
         }
         if (c.state == ConnState::Starting && c.start_us != 0) {
@@ -1450,9 +1458,17 @@ void Server::autostart() {
             continue;
         }
         Conn& c = conn_for(ref);
-        if (c.state == ConnState::Idle) {
-            (void)begin_start(c);
+        if (c.state != ConnState::Idle) {
+            continue;
         }
+        // A dynamic connection to negotiate now waits for its key manager's
+        // hello (on_km_up); one that is not installed fails it now (TCP8605).
+        KeyManager* km = ref.manual || ref.on_demand ? nullptr : kms_->for_version(ref.ike_version);
+        if (km != nullptr && km->installed && !km->ready) {
+            c.autostart_pending = true;
+            continue;
+        }
+        (void)begin_start(c);
     }
 }
 

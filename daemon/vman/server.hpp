@@ -55,6 +55,7 @@ struct Conn {
     EventLoop::TimerId start_timer = 0, end_timer = 0;
     bool server_initiated_end = false;
     bool end_requested = false;         // ENDVPNCNN or ENDTCPSVR (not the peer)
+    bool autostart_pending = false;     // starts with the server once its key manager is ready
 };
 
 class Server {
