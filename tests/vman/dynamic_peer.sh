@@ -14,18 +14,23 @@
 #  1. A's preshared key differs from C's: STRVPNCNN fails with TCP8606
 #     reason 24 then TCP8601 reason 3, in the reply, A's job log and journal;
 #     no SA on either side; RSTVPNCNN returns it to idle.
-#  2. The key corrected (CHGVPNKEYP): STRVPNCNN WAIT(*NOWAIT) answers
+#  1b. The key corrected (CHGVPNKEYP), but C's connection protects another
+#     subnet (CHGVPNDKC): TCP8606 reason 8407 (no phase 2 policy), C's side
+#     in error too.
+#  2. C's connection corrected: STRVPNCNN WAIT(*NOWAIT) answers
 #     VMN0023, the connection becomes enabled, traffic passes.
 #  3. DSPJRN OUTFILE of A's real journal, the *ENABLED and *ERROR entries
 #     field by field.
 #  4. QTOKVPNIK2 killed with SIGKILL: QTOVMAN says so (VMN0011), starts it
 #     again, the connection negotiates again and is enabled, traffic passes;
 #     C keeps one connection (INITIAL_CONTACT replaced the old IKE SA).
-#  5. C's server ended (A's side ends with it), A starts the connection with
-#     no one answering, QTOVMAN killed with SIGKILL mid-negotiation: its key
-#     manager ends with it; the next server recovers (VMN001E), the connection
-#     is idle, no SA or policy is left, the journal kept every entry.
-#  6. Both servers up again, the connection enabled, ENDTCPSVR on A ends it
+#  5. C's QTOKVPNIK2 killed: the connection A started cannot be negotiated
+#     again from C, so C's side goes to error (TCP8605, TCP8601 reason 5).
+#  6. C's server ended, A starts the connection with no one answering,
+#     QTOVMAN killed with SIGKILL mid-negotiation: its key manager ends with
+#     it; the next server recovers (VMN001E), the connection is idle, no SA
+#     or policy is left, the journal kept every entry.
+#  7. Both servers up again, the connection enabled, ENDTCPSVR on A ends it
 #     first: C's side ends too, nothing left on A.
 #
 # Exit 0 pass, 1 fail, 77 skipped (not root, tools missing; a failure under
@@ -92,8 +97,25 @@ journal_csv A | tail -1 | grep -q ',HRgw2FINgw:L1,\*DYNAMIC,\*ERROR,.*,TCP8606$'
 is_state C HRgw2FINgw:R1 '*ENABLED' && bad "C enabled a connection A could not authenticate"
 expect_msg 0 VMN0016 A RSTVPNCNN 'CNN(hrgw2fingw)'
 
-step "2. The key corrected, started without waiting"
+step "1b. The key corrected, but C's connection protects another subnet"
 sys A CHGVPNKEYP 'KEYPCY(HRgw2FINgw)' "PSK('$PSK')" >/dev/null || bad "CHGVPNKEYP"
+sys C CHGVPNDKC 'CNN(HRgw2FINgw:L1)' 'LCLDTAEP(*IPV4SUBNET 10.196.9.0 255.255.255.0)' >/dev/null ||
+	bad "CHGVPNDKC on C"
+expect_msg 1 TCP8601 A STRVPNCNN 'CNN(HRgw2FINgw)' 'WAIT(30)'
+head -1 <<<"$OUT" | grep -q '^TCP8606: .*HRgw2FINgw:L1, reason code 8407\.' ||
+	bad "first message is not TCP8606 reason 8407: $OUT"
+tail -1 <<<"$OUT" | grep -q '^TCP8601: .*reason code 3\.' || bad "last message: $OUT"
+check "A: *ERROR" is_state A HRgw2FINgw:L1 '*ERROR'
+[ "$(sa_count A HRgw2FINgw:L1)" = 0 ] || bad "A holds SAs after the failure"
+expect_msg 0 VMN0016 A RSTVPNCNN 'CNN(HRgw2FINgw)'
+# C refused the CHILD_SA of the connection A started: its side is in error
+# too, and keeps its name until reset.
+check "C: HRgw2FINgw:R1 in error" is_state C HRgw2FINgw:R1 '*ERROR'
+expect_msg 0 VMN0016 C RSTVPNCNN 'CNN(HRgw2FINgw:R1)'
+sys C CHGVPNDKC 'CNN(HRgw2FINgw:L1)' 'LCLDTAEP(*IPV4SUBNET 10.196.8.0 255.255.255.0)' >/dev/null ||
+	bad "CHGVPNDKC on C (back)"
+
+step "2. Everything agrees, started without waiting"
 expect_msg 0 VMN0023 A STRVPNCNN 'CNN(HRgw2FINgw)' 'WAIT(*NOWAIT)'
 check "A: HRgw2FINgw:L1 enabled" wait_for 20 is_state A HRgw2FINgw:L1 '*ENABLED'
 check "C: HRgw2FINgw:R1 enabled" wait_for 10 is_state C HRgw2FINgw:R1 '*ENABLED'
@@ -113,7 +135,7 @@ want="M|TS|QTOVMAN|QTOVMAN|QTOVMAN|HRgw2FINgw:L1|*DYNAMIC|*ENABLED|$today|10.6.0
 # policy); phase 2 above: the CHILD_SA's (*BALANCED data policy: AES-GCM).
 row=$(q "SELECT TSCOS,TSAUTH,TSENCR,TSDHGR FROM VPNJRN WHERE TSSAPH='1' AND TSAUTH<>'' LIMIT 1")
 [ "$row" = "*STARTING|*PSK|*AESCBC128|19" ] || bad "phase 1 entry: $row"
-row=$(q "SELECT TSCONM,TSCOS,TSCOSD,TSCOED,length(TSCOET),TSERRC FROM VPNJRN WHERE TSCOS='*ERROR'")
+row=$(q "SELECT TSCONM,TSCOS,TSCOSD,TSCOED,length(TSCOET),TSERRC FROM VPNJRN WHERE TSCOS='*ERROR' ORDER BY TSSEQN LIMIT 1")
 [ "$row" = "HRgw2FINgw:L1|*ERROR|$today|$today|6|TCP8606" ] || bad "*ERROR entry: $row"
 seqs=$(q "SELECT group_concat(TSSEQN, ' ') FROM VPNJRN")
 [ "$seqs" = "$(seq -s ' ' 1 "$(q 'SELECT count(*) FROM VPNJRN')")" ] || bad "sequence numbers: $seqs"
@@ -133,9 +155,21 @@ check "traffic passes after the key manager restart" ping_ok
 check "C: one connection, enabled" wait_for 10 is_state C HRgw2FINgw:R1 '*ENABLED'
 is_state C HRgw2FINgw:R2 '*ENABLED' && bad "C holds a second connection for A"
 
-step "5. QTOVMAN killed with SIGKILL mid-negotiation"
+step "5. C's key manager killed: C's side (a peer's connection) goes to error"
+km=$(pid_of $C QTOKVPNIK2) || die "C: no QTOKVPNIK2"
+kill -9 "$km"
+check "C: HRgw2FINgw:R1 in error" wait_for 10 is_state C HRgw2FINgw:R1 '*ERROR'
+ids=$(joblog_ids C QTOVMAN HRgw2FINgw:R1)
+[[ "$ids" == *"TCP8605 TCP8601 " ]] || bad "C's job log for HRgw2FINgw:R1: '$ids'"
+grep -q '"msgid":"TCP8601".*reason code 5\|"TCP8601".*"5"' "$WORK/systemC/joblog/QTOVMAN.log" ||
+	sys C DSPJOBLOG QTOVMAN 'MSGID(TCP8601)' | grep -q 'HRgw2FINgw:R1, reason code 5' ||
+	bad "C: no TCP8601 reason 5 for HRgw2FINgw:R1"
+expect_msg 0 VMN0015 A ENDVPNCNN 'CNN(HRgw2FINgw)'
+check "A: idle" is_state A HRgw2FINgw:L1 '*IDLE'
+expect_msg 0 VMN0016 C RSTVPNCNN 'CNN(HRgw2FINgw:R1)'
+
+step "6. QTOVMAN killed with SIGKILL mid-negotiation"
 expect_msg 0 VMN0002 C ENDTCPSVR 'SERVER(*VPN)'
-check "A: ended with C" wait_for 15 is_state A HRgw2FINgw:L1 '*IDLE'
 expect_msg 0 VMN0023 A STRVPNCNN 'CNN(HRgw2FINgw)' 'WAIT(*NOWAIT)'
 sleep 1
 check "A: starting (no one answers)" is_state A HRgw2FINgw:L1 '*STARTING'
@@ -157,7 +191,7 @@ check "A: idle after recovery" is_state A HRgw2FINgw:L1 '*IDLE'
 [ "$(n_entries)" -ge "$before" ] || bad "journal lost entries: $before before, $(n_entries) after"
 journal_csv A | grep -q ',HRgw2FINgw:L1,\*DYNAMIC,\*STARTING,' || bad "the *STARTING entry is gone"
 
-step "6. The server ended under an enabled connection"
+step "7. The server ended under an enabled connection"
 expect_msg 0 VMN0001 C STRTCPSVR 'SERVER(*VPN)'
 expect_msg 0 VMN0014 A STRVPNCNN 'CNN(HRgw2FINgw)' 'WAIT(30)'
 check "traffic passes after recovery" ping_ok
