@@ -117,6 +117,25 @@ HOOK="STRVPNCNN 'CNN(MANUAL1)'" start_fails manual-overlap TCP8623 1 MANUAL2 MAN
 QVPN_ROOT=$TMP/manual-overlap DSPJOBLOG QTOVMAN 'MSGID(TCP8623)' --json | grep -q '"MANUAL1"' \
   || fail "manual-overlap: TCP8623 does not name MANUAL1"
 
+# JRN(*NONE) (CHGVPNDKG): the same failure is logged but not journaled;
+# JRN(*CNNACT) journals it like *ALL.
+for jrn in '*NONE' '*CNNACT'; do
+	root=$TMP/jrn-${jrn#\*}
+	mkdir -p "$root"
+	QVPN_ROOT=$root $SEED remote-init || fail "seed remote-init ($jrn)"
+	QVPN_ROOT=$root CHGVPNDKG 'DKG(HRgw2FINgw)' "JRN($jrn)" >/dev/null || fail "CHGVPNDKG JRN($jrn)"
+	expect_rc 0 VMN0001 env QVPN_ROOT=$root ip netns exec $NS STRTCPSVR 'SERVER(*VPN)'
+	expect_rc 1 TCP8604 env QVPN_ROOT=$root ip netns exec $NS STRVPNCNN 'CNN(HRgw2FINgw)'
+	grep -q '"msgid":"TCP8601"' "$root/joblog/QTOVMAN.log" || fail "JRN($jrn): TCP8601 not logged"
+	if [ "$jrn" = '*NONE' ]; then
+		expect_rc 1 JRN0001 env QVPN_ROOT=$root DSPJRN 'JRN(QVPN)'
+	else
+		QVPN_ROOT=$root DSPJRN 'JRN(QVPN)' 'OUTPUT(*CSV)' | grep -q ',HRgw2FINgw:L1,\*DYNAMIC,\*ERROR,' \
+		  || fail "JRN(*CNNACT): no *ERROR entry"
+	fi
+	QVPN_ROOT=$root ip netns exec $NS ENDTCPSVR 'SERVER(*VPN)' >/dev/null
+done
+
 # Every check passes; no key manager is installed here (QVPN_LIBEXEC points
 # to a directory with QTOVMAN only), so the key manager cannot be reached.
 mkdir -p "$TMP/libexec"
