@@ -71,6 +71,9 @@ QVPN_ROOT=$TMP/remote-init DSPJOBLOG QTOVMAN 'MSGID(TCP8604)' | grep -q 'reason 
   || fail "remote-init: not reason code 5"
 start_fails fqdn TCP8604 4
 start_fails keyid TCP8604 4
+start_fails local-fqdn TCP8604 1
+QVPN_ROOT=$TMP/local-fqdn DSPJOBLOG QTOVMAN 'MSGID(TCP8604)' | grep -q 'reason code 2' \
+  || fail "local-fqdn: not reason code 2"
 # System C's configuration on System A's namespace: its endpoint is not here.
 start_fails branch-c TCP8620 2
 # System A's configuration with no packet rules loaded at all.

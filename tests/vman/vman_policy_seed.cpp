@@ -9,6 +9,7 @@
 //     remote-init   branch-a with INITIATOR(*REMOTE)
 //     fqdn          branch-a with a remote key server name that does not resolve
 //     keyid         branch-a with a *KEYID remote key server
+//     local-fqdn    branch-a with a local key server name that does not resolve
 //     npf           host to host with no policy filter (POLICYFTR(*NONE)),
 //                   started by this system, single data endpoints
 //     npf-both      npf, but either system may start it
@@ -155,6 +156,9 @@ Status seed(const std::string& variant, const std::string& itf) {
     }
     if (variant == "host-diff") {
         c.local_id = {IdType::Fqdn, "localhost"};
+    }
+    if (variant == "local-fqdn") {
+        c.local_id = {IdType::Fqdn, "hr.invalid"};
     }
     c.on_demand = variant == "npf-ondemand";
     return db.create_connection(c);
