@@ -30,8 +30,12 @@
 #     QTOVMAN killed with SIGKILL mid-negotiation: its key manager ends with
 #     it; the next server recovers (VMN001E), the connection is idle, no SA
 #     or policy is left, the journal kept every entry.
-#  7. Both servers up again, the connection enabled, ENDTCPSVR on A ends it
-#     first: C's side ends too, nothing left on A.
+#  7. Both servers up again, the connection enabled, C's QTOVMAN killed
+#     with SIGKILL: ENDVPNCNN on A still ends it; C's next server recovers
+#     (VMN001E) with the connection idle.
+#  8. The connection enabled again, ENDTCPSVR on A ends it first: C's side
+#     ends too, nothing left on A. (A's key manager waits up to 15 s for the
+#     dead IKE SA of step 7 to be deleted.)
 #
 # Exit 0 pass, 1 fail, 77 skipped (not root, tools missing; a failure under
 # CI=true).
@@ -82,6 +86,8 @@ n_entries() { journal_csv A | tail -n +2 | wc -l; }
 
 step "1. A wrong preshared key"
 expect_msg 1 TCP8601 A STRVPNCNN 'CNN(HRgw2FINgw)' 'WAIT(30)'
+sys C DSPJOBLOG 'JOB(QTOKVPNIK2)' 'MSGID(IKE0909)' --json | grep -q 'HRgw2FINgw:R1' ||
+	bad "C's QTOKVPNIK2 job log lacks the authentication failure (IKE0909)"
 head -1 <<<"$OUT" | grep -q '^TCP8606: .*HRgw2FINgw:L1, reason code 24\.' ||
 	bad "first message is not TCP8606 reason 24: $OUT"
 tail -1 <<<"$OUT" | grep -q '^TCP8601: .*HRgw2FINgw:L1, reason code 3\.' ||
@@ -191,10 +197,23 @@ check "A: idle after recovery" is_state A HRgw2FINgw:L1 '*IDLE'
 [ "$(n_entries)" -ge "$before" ] || bad "journal lost entries: $before before, $(n_entries) after"
 journal_csv A | grep -q ',HRgw2FINgw:L1,\*DYNAMIC,\*STARTING,' || bad "the *STARTING entry is gone"
 
-step "7. The server ended under an enabled connection"
+step "7. The peer's QTOVMAN killed under an enabled connection"
 expect_msg 0 VMN0001 C STRTCPSVR 'SERVER(*VPN)'
 expect_msg 0 VMN0014 A STRVPNCNN 'CNN(HRgw2FINgw)' 'WAIT(30)'
 check "traffic passes after recovery" ping_ok
+kill -9 "$(cat "$WORK/systemC/run/QTOVMAN.pid")"
+# The key manager deletes the CHILD_SA at once; the peer's answer is not
+# waited for.
+expect_msg 0 VMN0015 A ENDVPNCNN 'CNN(HRgw2FINgw)'
+check "A: idle" is_state A HRgw2FINgw:L1 '*IDLE'
+[ "$(sa_count A HRgw2FINgw:L1)" = 0 ] || bad "A holds SAs after the end"
+expect_msg 0 VMN0001 C STRTCPSVR 'SERVER(*VPN)'
+grep -q '"msgid":"VMN001E"' "$WORK/systemC/joblog/QTOVMAN.log" || bad "C: no recovery message VMN001E"
+check "C: idle after recovery" is_state C HRgw2FINgw:R1 '*IDLE'
+
+step "8. The server ended under an enabled connection"
+expect_msg 0 VMN0014 A STRVPNCNN 'CNN(HRgw2FINgw)' 'WAIT(30)'
+check "traffic passes after the peer recovered" ping_ok
 expect_msg 0 VMN0002 A ENDTCPSVR 'SERVER(*VPN)'
 ids=$(joblog_ids A QTOVMAN HRgw2FINgw:L1 | awk '{print $NF}')
 [ "$ids" = VMN0015 ] || bad "A's last message for the connection: $ids"
