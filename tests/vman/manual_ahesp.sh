@@ -10,7 +10,9 @@
 # Checks: both enabled with AH and ESP (DSPVPNCNN), ping from subnet to
 # subnet answered, AH on the wire with the configured SPIs and no ICMP in
 # clear, the QVPN journal names the manual algorithms (TSAUTH, TSENCR),
-# ENDVPNCNN removes the SAs on both sides.
+# ENDVPNCNN removes the SAs on both sides. Then MANUALAH, AH alone in
+# transport mode between the two hosts (SPIs 5005/6006): enabled, ping
+# answered, every ICMP packet inside AH.
 set -u
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -74,4 +76,30 @@ expect_rc 0 VMN0015 on A ENDVPNCNN 'CNN(MANUAL1)'
 [ "$(on A DSPVPNCNN 'CNN(MANUAL1)' --json | jq '.live.sas | length')" = 0 ] || fail "SAs left on A"
 on A busybox ping -c 1 -W 1 -I 10.6.11.1 10.196.8.5 >/dev/null 2>&1 && fail "ping passes after ENDVPNCNN"
 expect_rc 0 VMN0015 on C ENDVPNCNN 'CNN(MANUAL1)'
+
+# AH alone in transport mode, host to host, on the same two systems.
+QVPN_ROOT=$TMP/A $QVPN_BUILD_DIR/tests/vman_policy_seed manual-ah-a || fail "seed A (AH)"
+QVPN_ROOT=$TMP/C $QVPN_BUILD_DIR/tests/vman_policy_seed manual-ah-c || fail "seed C (AH)"
+for s in A C; do
+	expect_rc 0 VMN0014 on $s STRVPNCNN 'CNN(ManualAH)'
+done
+js=$(on A DSPVPNCNN 'CNN(MANUALAH)' --json)
+[ "$(echo "$js" | jq -r '.live.sas[0].protocols + " " + .live.sas[0].mode + " " + .live.sas[0].spi_out')" \
+  = "AH *TRANSPORT 00005005" ] || fail "MANUALAH: $js"
+ip netns exec $C tcpdump -i qvcahc0 -n -w "$TMP/wire2.pcap" 2>/dev/null &
+dump=$!
+sleep 1
+on A busybox ping -c 3 -W 2 -I 192.0.2.227 198.51.100.250 >/dev/null || fail "ping A -> C over AH"
+sleep 1
+kill $dump
+wait $dump 2>/dev/null
+ah_a=$(tcpdump -n -r "$TMP/wire2.pcap" 'ah and src 192.0.2.227' 2>/dev/null | grep -c 'spi=0x00005005')
+ah_c=$(tcpdump -n -r "$TMP/wire2.pcap" 'ah and src 198.51.100.250' 2>/dev/null | grep -c 'spi=0x00006006')
+bare=$(tcpdump -n -r "$TMP/wire2.pcap" icmp 2>/dev/null | wc -l)
+[ "$ah_a" -ge 3 ] || fail "only $ah_a AH packets with SPI 5005 from A"
+[ "$ah_c" -ge 3 ] || fail "only $ah_c AH packets with SPI 6006 from C"
+[ "$bare" = 0 ] || fail "$bare ICMP packets without AH on the wire"
+for s in A C; do
+	expect_rc 0 VMN0002 on $s ENDTCPSVR 'SERVER(*VPN)'
+done
 pass

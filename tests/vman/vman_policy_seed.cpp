@@ -20,6 +20,8 @@
 //     manual-c      the mirror image on System C
 //     manual-ahesp-a, manual-ahesp-c  manual-a and manual-c with AH (HMAC-SHA-256,
 //                   SPIs 3003/4004) and ESP together
+//     manual-ah-a, manual-ah-c  MANUALAH: host to host, transport mode, AH
+//                   alone (HMAC-SHA-256, SPIs 5005/6006)
 //     manual-overlap manual-a plus MANUAL2, whose data endpoints are the same
 //     host-diff     npf whose local key server is named localhost: its
 //                   connection endpoint (127.0.0.1) is not its data endpoint
@@ -83,12 +85,39 @@ Status seed_manual(PolicyDb& db, bool c_side, const std::string& name = "MANUAL1
     return db.create_manual_connection(m);
 }
 
+// Host to host in transport mode with AH alone (HMAC-SHA-256, SPIs
+// 5005/6006): the connection endpoints are the data endpoints.
+Status seed_manual_ah(PolicyDb& db, bool c_side) {
+    ManualConnection m;
+    m.name = "MANUALAH";
+    m.role = SystemRole::Host2Host;
+    m.mode = Mode::Transport;
+    m.protocol = Protocol::Ah;
+    m.local_address = c_side ? "198.51.100.250" : "192.0.2.227";
+    m.remote_address = c_side ? "192.0.2.227" : "198.51.100.250";
+    m.local = {EndpointType::IPv4, m.local_address, ""};
+    m.remote = {EndpointType::IPv4, m.remote_address, ""};
+    m.encryption = Encr::None;
+    m.authentication = DataAuth::HmacSha256;
+    m.policy_filter = PolicyFilter::None;
+    m.journaling = Journaling::All;
+    m.has_keys = true;
+    m.ah.spi_out = c_side ? 0x6006 : 0x5005;
+    m.ah.spi_in = c_side ? 0x5005 : 0x6006;
+    m.ah.auth_out = key(32, c_side ? 0xc0 : 0xb0);
+    m.ah.auth_in = key(32, c_side ? 0xb0 : 0xc0);
+    return db.create_manual_connection(m);
+}
+
 Status seed(const std::string& variant, const std::string& itf) {
     QVPN_TRY(paths::ensure());
     QVPN_ASSIGN(auto db, PolicyDb::open(paths::policy_db(), Access::ReadWrite));
     if (variant == "manual-overlap") {
         QVPN_TRY(seed_manual(db, false));
         return seed_manual(db, false, "MANUAL2");
+    }
+    if (variant == "manual-ah-a" || variant == "manual-ah-c") {
+        return seed_manual_ah(db, variant == "manual-ah-c");
     }
     if (variant == "manual-ahesp-a" || variant == "manual-ahesp-c") {
         return seed_manual(db, variant == "manual-ahesp-c", "MANUAL1", Protocol::AhEsp);
