@@ -87,6 +87,15 @@ QVPN_ROOT=$TMP/npf-both DSPJOBLOG QTOVMAN 'MSGID(TCP8604)' | grep -q 'reason cod
 # A host's data endpoint must be its connection endpoint, and on this system.
 start_fails host-diff TCP8626 1
 start_fails host-c TCP8621 2
+# Populate from packet on a gateway-to-gateway group (reason 6), IPv4 and
+# IPv6 data endpoints in one connection (reason 8).
+TAMPER="UPDATE dyn_group SET populate_from_packet = 1" start_fails branch-a:populate TCP8604 1
+QVPN_ROOT=$TMP/branch-a:populate DSPJOBLOG QTOVMAN 'MSGID(TCP8604)' | grep -q 'reason code 6' \
+  || fail "branch-a:populate: not reason code 6"
+TAMPER="UPDATE dyn_connection SET remote_ep_type = '*IPV6SUBNET', remote_ep_address = '2001:db8:c::', remote_ep_extra = '64'" \
+  start_fails branch-a:families TCP8604 1
+QVPN_ROOT=$TMP/branch-a:families DSPJOBLOG QTOVMAN 'MSGID(TCP8604)' | grep -q 'reason code 8' \
+  || fail "branch-a:families: not reason code 8"
 # Transport mode between gateways.
 TAMPER="UPDATE data_policy SET mode = '*TRANSPORT'" start_fails branch-a:transport TCP8622 1
 # Packet rules loaded, but none for the group (TCP8628), or one that does
