@@ -123,6 +123,14 @@ mv "$TMP/branch-a" "$TMP/branch-a-narrow"
 # A manual key of the wrong length for its algorithm (16 bytes for AES-256).
 TAMPER="UPDATE manual_connection SET encryption = '*AESCBC256'" \
   start_fails manual-a:badkey TCP8625 1 MANUAL1 MANUAL
+# An AH key of the wrong length, a reserved SPI (RFC 4303 2.1): TCP8604 reason 4.
+TAMPER="UPDATE manual_connection SET authentication = '*HMACSHA512'" \
+  start_fails manual-ah-a:ahkey TCP8604 1 MANUALAH MANUAL
+QVPN_ROOT=$TMP/manual-ah-a:ahkey DSPJOBLOG QTOVMAN 'MSGID(TCP8604)' | grep -q 'reason code 4' \
+  || fail "manual-ah-a:ahkey: not reason code 4"
+TAMPER="UPDATE manual_connection SET esp_spi_out = 100" start_fails manual-a:spi TCP8604 1 MANUAL1 MANUAL
+QVPN_ROOT=$TMP/manual-a:spi DSPJOBLOG QTOVMAN 'MSGID(TCP8604)' | grep -q 'reason code 4' \
+  || fail "manual-a:spi: not reason code 4"
 # Two manual connections between the same data endpoints: the second
 # overlaps the first, which is enabled.
 HOOK="STRVPNCNN 'CNN(MANUAL1)'" start_fails manual-overlap TCP8623 1 MANUAL2 MANUAL
