@@ -24,8 +24,8 @@ SEED=$QVPN_BUILD_DIR/tests/vman_policy_seed
 # case), check both messages everywhere they belong, end the server.
 # $SEED_IF: the interface the seed's line TRLINE names; $TAMPER: SQL run on
 # the policy database after the seed (a configuration changed outside the
-# configuration commands, which refuse it); $HOOK: a command run as the
-# system once its server is up.
+# configuration commands, which refuse it); $CONFIG: a command run as the
+# system after that; $HOOK: a command run as the system once its server is up.
 start_fails() {
 	local variant=$1 detail=$2 reason=$3 cnn=${4:-HRgw2FINgw:L1} type=${5:-DYNAMIC}
 	local root=$TMP/$1 out rc start
@@ -35,6 +35,9 @@ start_fails() {
 	QVPN_ROOT=$root $SEED "${variant%%:*}" ${SEED_IF:-} || fail "seed $variant"
 	if [ -n "${TAMPER:-}" ]; then
 		sqlite3 "$root/policy.db" "$TAMPER" || fail "$variant: $TAMPER"
+	fi
+	if [ -n "${CONFIG:-}" ]; then
+		out=$(eval "QVPN_ROOT=$root $CONFIG" 2>&1) || fail "$variant: $CONFIG: $out"
 	fi
 	QVPN_ROOT=$root ip netns exec $NS STRTCPSVR 'SERVER(*VPN)' >/dev/null || fail "server $variant"
 	if [ -n "${HOOK:-}" ]; then
@@ -162,6 +165,11 @@ mkdir -p "$TMP/libexec"
 ln -s "$QVPN_BUILD_DIR/libexec/qvpn/QTOVMAN" "$TMP/libexec/QTOVMAN"
 QVPN_LIBEXEC=$TMP/libexec start_fails npf TCP8605 5
 grep -q '"msgid":"VMN0025"' "$TMP/npf/joblog/QTOVMAN.log" || fail "npf: no VMN0025 for QTOKVPNIK2"
+
+# QRETSVRSEC '0' erased the preshared keys: QTOVMAN finds none when it
+# reads the policy (PDB0017, whose recovery says how to enter it again),
+# before a key manager would report TCP8606 reason 8306.
+CONFIG="CHGSYSVAL 'SYSVAL(QRETSVRSEC)' \"VALUE('0')\"" start_fails npf:nopsk PDB0017 1
 
 # On demand: armed at server start (traps through the SA backend), the first
 # packet between the data endpoints starts it, which here ends at TCP8605.
