@@ -33,9 +33,11 @@
 #  7. Both servers up again, the connection enabled, C's QTOVMAN killed
 #     with SIGKILL: ENDVPNCNN on A still ends it; C's next server recovers
 #     (VMN001E) with the connection idle.
-#  8. The connection enabled again, ENDTCPSVR on A ends it first: C's side
-#     ends too, nothing left on A. (A's key manager waits up to 15 s for the
-#     dead IKE SA of step 7 to be deleted.)
+#  8. C's answers dropped, STRVPNCNN on A, A's QTOKVPNIK2 killed while it
+#     retransmits: the new key manager negotiates the connection again, and
+#     once C's answers arrive it is enabled.
+#  9. ENDTCPSVR on A ends the enabled connection first: C's side ends too,
+#     nothing left on A.
 #
 # Exit 0 pass, 1 fail, 77 skipped (not root, tools missing; a failure under
 # CI=true).
@@ -211,9 +213,21 @@ expect_msg 0 VMN0001 C STRTCPSVR 'SERVER(*VPN)'
 grep -q '"msgid":"VMN001E"' "$WORK/systemC/joblog/QTOVMAN.log" || bad "C: no recovery message VMN001E"
 check "C: idle after recovery" is_state C HRgw2FINgw:R1 '*IDLE'
 
-step "8. The server ended under an enabled connection"
-expect_msg 0 VMN0014 A STRVPNCNN 'CNN(HRgw2FINgw)' 'WAIT(30)'
+step "8. QTOKVPNIK2 killed mid-negotiation, back within the grace period"
+# C's answers go nowhere for a while: A's IKE_SA_INIT is retransmitted.
+ip -n $C route replace blackhole 192.0.2.227/32
+expect_msg 0 VMN0023 A STRVPNCNN 'CNN(HRgw2FINgw)' 'WAIT(*NOWAIT)'
+sleep 1
+check "A: starting" is_state A HRgw2FINgw:L1 '*STARTING'
+km=$(pid_of $A QTOKVPNIK2) || die "A: no QTOKVPNIK2"
+kill -9 "$km"
+check "QTOKVPNIK2 runs again" wait_for 10 new_km
+ip -n $C route replace 192.0.2.227/32 dev qvc-dpc0
+check "A: enabled by the new key manager" wait_for 25 is_state A HRgw2FINgw:L1 '*ENABLED'
+check "C: enabled" wait_for 10 is_state C HRgw2FINgw:R1 '*ENABLED'
 check "traffic passes after the peer recovered" ping_ok
+
+step "9. The server ended under an enabled connection"
 expect_msg 0 VMN0002 A ENDTCPSVR 'SERVER(*VPN)'
 ids=$(joblog_ids A QTOVMAN HRgw2FINgw:L1 | awk '{print $NF}')
 [ "$ids" = VMN0015 ] || bad "A's last message for the connection: $ids"
