@@ -44,7 +44,7 @@
 . "$(dirname "$0")/../scenarios/lib.sh"
 need_root
 need busybox sqlite3 jq "$QVPN_LIBEXEC/QTOIPFJRN"
-need_qvpn CRTLINETH CRTVPNCNN CHGVPNKEYP STRTCPSVR ENDTCPSVR STRVPNCNN ENDVPNCNN RSTVPNCNN \
+need_qvpn CRTLINETH CRTVPNCNN CHGVPNKEYP CHGVPNDKC WRKVPNCNN STRTCPSVR ENDTCPSVR STRVPNCNN ENDVPNCNN RSTVPNCNN \
 	DSPVPNCNN DSPJRN DSPJOBLOG
 workdir dynpeer
 A=qvc-dp-a C=qvc-dp-c
@@ -129,6 +129,10 @@ check "A: HRgw2FINgw:L1 enabled" wait_for 20 is_state A HRgw2FINgw:L1 '*ENABLED'
 check "C: HRgw2FINgw:R1 enabled" wait_for 10 is_state C HRgw2FINgw:R1 '*ENABLED'
 check "traffic passes the tunnel" ping_ok
 expect_msg 0 VMN0019 A STRVPNCNN 'CNN(HRGW2FINGW)'
+wrk=$(sys A WRKVPNCNN)
+grep -q 'HRgw2FINgw:L1 .*\*ENABLED' <<<"$wrk" || bad "WRKVPNCNN: $wrk"
+read -r a_in a_out <<<"$(live_spis A HRgw2FINgw:L1)"
+[ -n "$a_out" ] && grep -q "$a_out" <<<"$wrk" || bad "WRKVPNCNN lacks the outbound SPI '$a_out': $wrk"
 
 step "3. DSPJRN of A's journal, field by field"
 expect_msg 0 JRN0007 A DSPJRN 'JRN(QVPN)' 'JRNCDE((M))' 'ENTTYP((TS))' 'OUTPUT(*OUTFILE)' \
