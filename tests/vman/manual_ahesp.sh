@@ -12,7 +12,8 @@
 # clear, the QVPN journal names the manual algorithms (TSAUTH, TSENCR),
 # ENDVPNCNN removes the SAs on both sides. Then MANUALAH, AH alone in
 # transport mode between the two hosts (SPIs 5005/6006): enabled, ping
-# answered, every ICMP packet inside AH.
+# answered, every ICMP packet inside AH; with AUTOSTART(*YES) it starts
+# with the server.
 set -u
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -99,6 +100,16 @@ bare=$(tcpdump -n -r "$TMP/wire2.pcap" icmp 2>/dev/null | wc -l)
 [ "$ah_a" -ge 3 ] || fail "only $ah_a AH packets with SPI 5005 from A"
 [ "$ah_c" -ge 3 ] || fail "only $ah_c AH packets with SPI 6006 from C"
 [ "$bare" = 0 ] || fail "$bare ICMP packets without AH on the wire"
+
+# AUTOSTART(*YES) (CHGVPNMNC): the next server start installs it at once.
+for s in A C; do
+	expect_rc 0 VMN0002 on $s ENDTCPSVR 'SERVER(*VPN)'
+	on $s CHGVPNMNC 'CNN(MANUALAH)' 'AUTOSTART(*YES)' >/dev/null || fail "CHGVPNMNC on $s"
+	expect_rc 0 VMN0001 on $s STRTCPSVR 'SERVER(*VPN)'
+done
+on A DSPVPNCNN 'CNN(MANUALAH)' --json | jq -e '.live.state == "*ENABLED"' >/dev/null \
+  || fail "MANUALAH not started with the server"
+on A busybox ping -c 2 -W 2 -I 192.0.2.227 198.51.100.250 >/dev/null || fail "ping after autostart"
 for s in A C; do
 	expect_rc 0 VMN0002 on $s ENDTCPSVR 'SERVER(*VPN)'
 done
