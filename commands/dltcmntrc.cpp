@@ -1,5 +1,6 @@
 // DLTCMNTRC: Delete Communications Trace. Removes an ended trace and frees
 // its buffer from the QCMNTRCMAX sum.
+#include "commands/lib/trace_params.hpp"
 #include "core/cl/command.hpp"
 #include "daemon/trace/trace_control.hpp"
 
@@ -14,18 +15,8 @@ const cl::CommandDef kDef{
     .authority = cl::Authority::Service,
     .params =
         {
-            {.kwd = "CFGOBJ",
-             .prompt = "Configuration object",
-             .type = cl::Type::Name,
-             .max_len = 15,
-             .required = true,
-             .positional = 1},
-            {.kwd = "CFGTYPE",
-             .prompt = "Type",
-             .type = cl::Type::Special,
-             .specials = {"*LIN", "*NWI", "*NWS"},
-             .required = true,
-             .positional = 2},
+            cmd::trace_cfgobj_param(),
+            cmd::trace_cfgtype_param(),
         },
 };
 

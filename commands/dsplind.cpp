@@ -1,6 +1,7 @@
 // DSPLIND: Display Line Description: the line names and their Linux
 // interfaces.
 #include "commands/lib/cmdlib.hpp"
+#include "commands/lib/object_display.hpp"
 #include "commands/lib/views.hpp"
 
 using namespace qvpn;
@@ -20,26 +21,12 @@ const cl::CommandDef kDef{
 
 Status run(cl::Invocation& inv) {
     QVPN_ASSIGN(PolicyDb db, open_db());
-    std::string want = inv.str("LIND");
-    if (want != "*ALL" && (want.empty() || want.back() != '*')) {
-        QVPN_ASSIGN(Line l, db.load_line(want));
-        print_panel(line_panel(l), inv.json());
-        return {};
-    }
-    QVPN_ASSIGN(auto all, db.list_lines());
-    Table t{{{"name", "Line"}, {"resource", "Interface"}, {"text", "Text"}}, {}};
-    std::vector<Panel> full;
-    for (const auto& l : all) {
-        if (name_matches(want, l.name)) {
-            full.push_back(line_panel(l));
-            t.rows.push_back(full.back());
-        }
-    }
-    if (full.empty() && want != "*ALL") {
-        return fail("CFG0026", "*LIND", want);
-    }
-    print_table("Line descriptions", t, full, inv.json());
-    return {};
+    const ObjectList what{"*LIND",
+                          "Line descriptions",
+                          {{"name", "Line"}, {"resource", "Interface"}, {"text", "Text"}}};
+    return display_objects(
+        inv.str("LIND"), inv.json(), what, [&](const std::string& n) { return db.load_line(n); },
+        [&] { return db.list_lines(); }, [](const auto& o) { return line_panel(o); });
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // generic name (HR*) lists the matching objects (with --json: every object
 // in full, as a JSON array).
 #include "commands/lib/cmdlib.hpp"
+#include "commands/lib/object_display.hpp"
 #include "commands/lib/views.hpp"
 
 using namespace qvpn;
@@ -20,31 +21,16 @@ const cl::CommandDef kDef{
 
 Status run(cl::Invocation& inv) {
     QVPN_ASSIGN(PolicyDb db, open_db());
-    std::string want = inv.str("CNN");
-    bool generic = want == "*ALL" || (!want.empty() && want.back() == '*');
-    if (!generic) {
-        QVPN_ASSIGN(auto p, db.load_connection(want));
-        print_panel(connection_panel(p), inv.json());
-        return {};
-    }
-    QVPN_ASSIGN(auto all, db.list_connections());
-    Table t{{{"name", "Connection"},
-             {"group", "Group"},
-             {"remote_key_server", "Remote key server"},
-             {"text", "Text"}},
-            {}};
-    std::vector<Panel> full;
-    for (const auto& p : all) {
-        if (name_matches(want, p.name)) {
-            full.push_back(connection_panel(p));
-            t.rows.push_back(full.back());
-        }
-    }
-    if (full.empty() && want != "*ALL") {
-        return fail("CFG0026", "*DKC", want);
-    }
-    print_table("Dynamic-key connections", t, full, inv.json());
-    return {};
+    const ObjectList what{"*DKC",
+                          "Dynamic-key connections",
+                          {{"name", "Connection"},
+                           {"group", "Group"},
+                           {"remote_key_server", "Remote key server"},
+                           {"text", "Text"}}};
+    return display_objects(
+        inv.str("CNN"), inv.json(), what,
+        [&](const std::string& n) { return db.load_connection(n); },
+        [&] { return db.list_connections(); }, [](const auto& o) { return connection_panel(o); });
 }
 
 }  // namespace

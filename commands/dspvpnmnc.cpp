@@ -2,6 +2,7 @@
 // generic name (HR*) lists the matching objects (with --json: every object
 // in full, as a JSON array).
 #include "commands/lib/cmdlib.hpp"
+#include "commands/lib/object_display.hpp"
 #include "commands/lib/views.hpp"
 
 using namespace qvpn;
@@ -20,31 +21,17 @@ const cl::CommandDef kDef{
 
 Status run(cl::Invocation& inv) {
     QVPN_ASSIGN(PolicyDb db, open_db());
-    std::string want = inv.str("CNN");
-    bool generic = want == "*ALL" || (!want.empty() && want.back() == '*');
-    if (!generic) {
-        QVPN_ASSIGN(auto p, db.load_manual_connection(want));
-        print_panel(manual_panel(p), inv.json());
-        return {};
-    }
-    QVPN_ASSIGN(auto all, db.list_manual_connections());
-    Table t{{{"name", "Connection"},
-             {"ipsec_protocol", "Protocol"},
-             {"remote_address", "Remote endpoint"},
-             {"text", "Text"}},
-            {}};
-    std::vector<Panel> full;
-    for (const auto& p : all) {
-        if (name_matches(want, p.name)) {
-            full.push_back(manual_panel(p));
-            t.rows.push_back(full.back());
-        }
-    }
-    if (full.empty() && want != "*ALL") {
-        return fail("CFG0026", "*MNC", want);
-    }
-    print_table("Manual connections", t, full, inv.json());
-    return {};
+    const ObjectList what{"*MNC",
+                          "Manual connections",
+                          {{"name", "Connection"},
+                           {"ipsec_protocol", "Protocol"},
+                           {"remote_address", "Remote endpoint"},
+                           {"text", "Text"}}};
+    return display_objects(
+        inv.str("CNN"), inv.json(), what,
+        [&](const std::string& n) { return db.load_manual_connection(n); },
+        [&] { return db.list_manual_connections(); },
+        [](const auto& o) { return manual_panel(o); });
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "commands/lib/trace_params.hpp"
 #include "core/cl/command.hpp"
 #include "daemon/trace/decoder.hpp"
 #include "daemon/trace/pcap_writer.hpp"
@@ -28,18 +29,8 @@ const cl::CommandDef kDef{
     .authority = cl::Authority::Service,
     .params =
         {
-            {.kwd = "CFGOBJ",
-             .prompt = "Configuration object",
-             .type = cl::Type::Name,
-             .max_len = 15,
-             .required = true,
-             .positional = 1},
-            {.kwd = "CFGTYPE",
-             .prompt = "Type",
-             .type = cl::Type::Special,
-             .specials = {"*LIN", "*NWI", "*NWS"},
-             .required = true,
-             .positional = 2},
+            cmd::trace_cfgobj_param(),
+            cmd::trace_cfgtype_param(),
             {.kwd = "OUTPUT",
              .prompt = "Output",
              .type = cl::Type::Special,

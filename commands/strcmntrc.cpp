@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/base/paths.hpp"
+#include "commands/lib/trace_params.hpp"
 #include "core/cl/command.hpp"
 #include "daemon/trace/trace_control.hpp"
 
@@ -18,19 +19,8 @@ const cl::CommandDef kDef{
     .authority = cl::Authority::Service,
     .params =
         {
-            {.kwd = "CFGOBJ",
-             .prompt = "Configuration object",
-             .type = cl::Type::Name,
-             .max_len = 15,
-             .required = true,
-             .positional = 1,
-             .help = "Line description, or the Linux interface name"},
-            {.kwd = "CFGTYPE",
-             .prompt = "Type",
-             .type = cl::Type::Special,
-             .specials = {"*LIN", "*NWI", "*NWS"},
-             .required = true,
-             .positional = 2},
+            cmd::trace_cfgobj_param(),
+            cmd::trace_cfgtype_param(),
             {.kwd = "MAXSTG",
              .prompt = "Buffer size",
              .type = cl::Type::Generic,

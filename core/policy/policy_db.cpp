@@ -166,6 +166,57 @@ struct PolicyDb::Impl {
         return row ? st.text(0) : std::string();
     }
 
+    // The id of `name`, or the message `missing` naming it when there is none.
+    Result<int64_t> existing_id(std::string_view table, std::string_view name_col,
+                                std::string_view name, const char* missing) {
+        QVPN_ASSIGN(int64_t id, id_of(table, name_col, name));
+        if (id == 0) {
+            return fail(missing, std::string(name));
+        }
+        return id;
+    }
+
+    // Every id `sql` returns, in its order.
+    Result<std::vector<int64_t>> ids(const std::string& sql) {
+        QVPN_ASSIGN(Stmt st, db.prepare(sql));
+        std::vector<int64_t> out;
+        for (;;) {
+            QVPN_ASSIGN(bool row, st.step());
+            if (!row) {
+                return out;
+            }
+            out.push_back(st.integer(0));
+        }
+    }
+
+    // Each object of `ids`, read by `by_id`.
+    template <typename T, typename ById>
+    Result<std::vector<T>> each(const std::vector<int64_t>& ids, ById by_id) {
+        std::vector<T> out;
+        for (int64_t id : ids) {
+            QVPN_ASSIGN(T v, by_id(id));
+            out.push_back(std::move(v));
+        }
+        return out;
+    }
+
+    // The first name `sql` finds for ?1 = id: who still refers to an object.
+    Result<std::optional<std::string>> first_user(const std::string& sql, int64_t id) {
+        QVPN_ASSIGN(Stmt st, db.prepare(sql));
+        st.bind(1, id);
+        QVPN_ASSIGN(bool row, st.step());
+        if (!row) {
+            return std::optional<std::string>{};
+        }
+        return std::optional<std::string>{st.text(0)};
+    }
+
+    Status delete_id(std::string_view table, int64_t id) {
+        QVPN_ASSIGN(Stmt del, db.prepare("DELETE FROM " + std::string(table) + " WHERE id = ?1"));
+        del.bind(1, id);
+        return del.run();
+    }
+
     // --- settings ---
     Result<std::optional<std::string>> setting(std::string_view scope, std::string_view name) {
         QVPN_ASSIGN(Stmt st, db.prepare("SELECT value FROM setting WHERE scope = ?1 AND name = ?2"));
@@ -492,15 +543,7 @@ struct PolicyDb::Impl {
 
     // --- group order ---
     Result<std::vector<int64_t>> group_ids_in_order() {
-        QVPN_ASSIGN(Stmt st, db.prepare("SELECT id FROM dyn_group ORDER BY seq, id"));
-        std::vector<int64_t> ids;
-        for (;;) {
-            QVPN_ASSIGN(bool row, st.step());
-            if (!row) {
-                return ids;
-            }
-            ids.push_back(st.integer(0));
-        }
+        return ids("SELECT id FROM dyn_group ORDER BY seq, id");
     }
 
     Status renumber_groups(const std::vector<int64_t>& ids) {
@@ -1126,28 +1169,13 @@ Status PolicyDb::transaction(const std::function<Status()>& body) { return impl_
 // --- key policies ---
 
 Result<std::vector<KeyPolicy>> PolicyDb::list_key_policies() {
-    QVPN_ASSIGN(Stmt st, impl_->db.prepare("SELECT id FROM key_policy ORDER BY name COLLATE NOCASE"));
-    std::vector<int64_t> ids;
-    for (;;) {
-        QVPN_ASSIGN(bool row, st.step());
-        if (!row) {
-            break;
-        }
-        ids.push_back(st.integer(0));
-    }
-    std::vector<KeyPolicy> out;
-    for (int64_t id : ids) {
-        QVPN_ASSIGN(KeyPolicy p, impl_->key_policy_by_id(id));
-        out.push_back(std::move(p));
-    }
-    return out;
+    QVPN_ASSIGN(std::vector<int64_t> ids,
+                impl_->ids("SELECT id FROM key_policy ORDER BY name COLLATE NOCASE"));
+    return impl_->each<KeyPolicy>(ids, [this](int64_t id) { return impl_->key_policy_by_id(id); });
 }
 
 Result<KeyPolicy> PolicyDb::load_key_policy(std::string_view name) {
-    QVPN_ASSIGN(int64_t id, impl_->id_of("key_policy", "name", name));
-    if (id == 0) {
-        return fail("PDB0101", std::string(name));
-    }
+    QVPN_ASSIGN(int64_t id, impl_->existing_id("key_policy", "name", name, "PDB0101"));
     return impl_->key_policy_by_id(id);
 }
 
@@ -1166,49 +1194,30 @@ Status PolicyDb::update_key_policy(const KeyPolicy& p) {
 
 Status PolicyDb::delete_key_policy(std::string_view name) {
     return impl_->write([&]() -> Status {
-        QVPN_ASSIGN(int64_t id, impl_->id_of("key_policy", "name", name));
-        if (id == 0) {
-            return fail("PDB0101", std::string(name));
+        QVPN_ASSIGN(int64_t id, impl_->existing_id("key_policy", "name", name, "PDB0101"));
+        QVPN_ASSIGN(std::optional<std::string> user,
+                    impl_->first_user("SELECT g.name FROM group_key_policy gk JOIN dyn_group g "
+                                      "ON g.id = gk.group_id WHERE gk.key_policy_id = ?1 "
+                                      "ORDER BY g.seq LIMIT 1",
+                                      id));
+        if (user) {
+            return fail("PDB0110", "*KEYPCY", std::string(name), "*DKG", *user);
         }
-        QVPN_ASSIGN(Stmt st, impl_->db.prepare(
-            "SELECT g.name FROM group_key_policy gk JOIN dyn_group g ON g.id = gk.group_id "
-            "WHERE gk.key_policy_id = ?1 ORDER BY g.seq LIMIT 1"));
-        st.bind(1, id);
-        QVPN_ASSIGN(bool used, st.step());
-        if (used) {
-            return fail("PDB0110", "*KEYPCY", std::string(name), "*DKG", st.text(0));
-        }
-        QVPN_ASSIGN(Stmt del, impl_->db.prepare("DELETE FROM key_policy WHERE id = ?1"));
-        del.bind(1, id);
-        return del.run();
+        return impl_->delete_id("key_policy", id);
     });
 }
 
 // --- data policies ---
 
 Result<std::vector<DataPolicy>> PolicyDb::list_data_policies() {
-    QVPN_ASSIGN(Stmt st, impl_->db.prepare("SELECT id FROM data_policy ORDER BY name COLLATE NOCASE"));
-    std::vector<int64_t> ids;
-    for (;;) {
-        QVPN_ASSIGN(bool row, st.step());
-        if (!row) {
-            break;
-        }
-        ids.push_back(st.integer(0));
-    }
-    std::vector<DataPolicy> out;
-    for (int64_t id : ids) {
-        QVPN_ASSIGN(DataPolicy p, impl_->data_policy_by_id(id));
-        out.push_back(std::move(p));
-    }
-    return out;
+    QVPN_ASSIGN(std::vector<int64_t> ids,
+                impl_->ids("SELECT id FROM data_policy ORDER BY name COLLATE NOCASE"));
+    return impl_->each<DataPolicy>(ids,
+                                   [this](int64_t id) { return impl_->data_policy_by_id(id); });
 }
 
 Result<DataPolicy> PolicyDb::load_data_policy(std::string_view name) {
-    QVPN_ASSIGN(int64_t id, impl_->id_of("data_policy", "name", name));
-    if (id == 0) {
-        return fail("PDB0103", std::string(name));
-    }
+    QVPN_ASSIGN(int64_t id, impl_->existing_id("data_policy", "name", name, "PDB0103"));
     return impl_->data_policy_by_id(id);
 }
 
@@ -1227,20 +1236,15 @@ Status PolicyDb::update_data_policy(const DataPolicy& p) {
 
 Status PolicyDb::delete_data_policy(std::string_view name) {
     return impl_->write([&]() -> Status {
-        QVPN_ASSIGN(int64_t id, impl_->id_of("data_policy", "name", name));
-        if (id == 0) {
-            return fail("PDB0103", std::string(name));
+        QVPN_ASSIGN(int64_t id, impl_->existing_id("data_policy", "name", name, "PDB0103"));
+        QVPN_ASSIGN(std::optional<std::string> user,
+                    impl_->first_user("SELECT name FROM dyn_group WHERE data_policy_id = ?1 "
+                                      "ORDER BY seq LIMIT 1",
+                                      id));
+        if (user) {
+            return fail("PDB0110", "*DTAPCY", std::string(name), "*DKG", *user);
         }
-        QVPN_ASSIGN(Stmt st, impl_->db.prepare("SELECT name FROM dyn_group WHERE data_policy_id = ?1 "
-                                               "ORDER BY seq LIMIT 1"));
-        st.bind(1, id);
-        QVPN_ASSIGN(bool used, st.step());
-        if (used) {
-            return fail("PDB0110", "*DTAPCY", std::string(name), "*DKG", st.text(0));
-        }
-        QVPN_ASSIGN(Stmt del, impl_->db.prepare("DELETE FROM data_policy WHERE id = ?1"));
-        del.bind(1, id);
-        return del.run();
+        return impl_->delete_id("data_policy", id);
     });
 }
 
@@ -1248,19 +1252,11 @@ Status PolicyDb::delete_data_policy(std::string_view name) {
 
 Result<std::vector<DynamicGroup>> PolicyDb::list_groups() {
     QVPN_ASSIGN(std::vector<int64_t> ids, impl_->group_ids_in_order());
-    std::vector<DynamicGroup> out;
-    for (int64_t id : ids) {
-        QVPN_ASSIGN(DynamicGroup g, impl_->group_by_id(id));
-        out.push_back(std::move(g));
-    }
-    return out;
+    return impl_->each<DynamicGroup>(ids, [this](int64_t id) { return impl_->group_by_id(id); });
 }
 
 Result<DynamicGroup> PolicyDb::load_group(std::string_view name) {
-    QVPN_ASSIGN(int64_t id, impl_->id_of("dyn_group", "name", name));
-    if (id == 0) {
-        return fail("PDB0105", std::string(name));
-    }
+    QVPN_ASSIGN(int64_t id, impl_->existing_id("dyn_group", "name", name, "PDB0105"));
     return impl_->group_by_id(id);
 }
 
@@ -1279,31 +1275,23 @@ Status PolicyDb::update_group(const DynamicGroup& g) {
 
 Status PolicyDb::move_group(std::string_view name, int position) {
     return impl_->write([&]() -> Status {
-        QVPN_ASSIGN(int64_t id, impl_->id_of("dyn_group", "name", name));
-        if (id == 0) {
-            return fail("PDB0105", std::string(name));
-        }
+        QVPN_ASSIGN(int64_t id, impl_->existing_id("dyn_group", "name", name, "PDB0105"));
         return impl_->place_group(id, position);
     });
 }
 
 Status PolicyDb::delete_group(std::string_view name) {
     return impl_->write([&]() -> Status {
-        QVPN_ASSIGN(int64_t id, impl_->id_of("dyn_group", "name", name));
-        if (id == 0) {
-            return fail("PDB0105", std::string(name));
-        }
+        QVPN_ASSIGN(int64_t id, impl_->existing_id("dyn_group", "name", name, "PDB0105"));
         QVPN_TRY(impl_->refuse_if_group_active(id, "*DKG", name));
-        QVPN_ASSIGN(Stmt st, impl_->db.prepare("SELECT name FROM dyn_connection WHERE group_id = ?1 "
-                                               "ORDER BY name LIMIT 1"));
-        st.bind(1, id);
-        QVPN_ASSIGN(bool used, st.step());
-        if (used) {
-            return fail("PDB0110", "*DKG", std::string(name), "*DKC", st.text(0));
+        QVPN_ASSIGN(std::optional<std::string> user,
+                    impl_->first_user("SELECT name FROM dyn_connection WHERE group_id = ?1 "
+                                      "ORDER BY name LIMIT 1",
+                                      id));
+        if (user) {
+            return fail("PDB0110", "*DKG", std::string(name), "*DKC", *user);
         }
-        QVPN_ASSIGN(Stmt del, impl_->db.prepare("DELETE FROM dyn_group WHERE id = ?1"));
-        del.bind(1, id);
-        QVPN_TRY(del.run());
+        QVPN_TRY(impl_->delete_id("dyn_group", id));
         QVPN_ASSIGN(std::vector<int64_t> ids, impl_->group_ids_in_order());
         return impl_->renumber_groups(ids);
     });
@@ -1337,14 +1325,9 @@ Status PolicyDb::update_connection(const DynamicConnection& c) {
 
 Status PolicyDb::delete_connection(std::string_view name) {
     return impl_->write([&]() -> Status {
-        QVPN_ASSIGN(int64_t id, impl_->id_of("dyn_connection", "name", name));
-        if (id == 0) {
-            return fail("PDB0107", std::string(name));
-        }
+        QVPN_ASSIGN(int64_t id, impl_->existing_id("dyn_connection", "name", name, "PDB0107"));
         QVPN_TRY(impl_->refuse_if_conn_active(name, "*DKC"));
-        QVPN_ASSIGN(Stmt del, impl_->db.prepare("DELETE FROM dyn_connection WHERE id = ?1"));
-        del.bind(1, id);
-        QVPN_TRY(del.run());
+        QVPN_TRY(impl_->delete_id("dyn_connection", id));
         return clear_state(name);
     });
 }
@@ -1386,14 +1369,9 @@ Status PolicyDb::update_manual_connection(const ManualConnection& c) {
 
 Status PolicyDb::delete_manual_connection(std::string_view name) {
     return impl_->write([&]() -> Status {
-        QVPN_ASSIGN(int64_t id, impl_->id_of("manual_connection", "name", name));
-        if (id == 0) {
-            return fail("PDB0109", std::string(name));
-        }
+        QVPN_ASSIGN(int64_t id, impl_->existing_id("manual_connection", "name", name, "PDB0109"));
         QVPN_TRY(impl_->refuse_if_conn_active(name, "*MNC"));
-        QVPN_ASSIGN(Stmt del, impl_->db.prepare("DELETE FROM manual_connection WHERE id = ?1"));
-        del.bind(1, id);
-        QVPN_TRY(del.run());
+        QVPN_TRY(impl_->delete_id("manual_connection", id));
         return clear_state(name);
     });
 }
@@ -1453,10 +1431,7 @@ Status PolicyDb::update_line(const Line& l) {
 
 Status PolicyDb::delete_line(std::string_view name) {
     return impl_->write([&]() -> Status {
-        QVPN_ASSIGN(int64_t id, impl_->id_of("line", "name", name));
-        if (id == 0) {
-            return fail("CPF2601", std::string(name));
-        }
+        QVPN_ASSIGN(int64_t id, impl_->existing_id("line", "name", name, "CPF2601"));
         QVPN_ASSIGN(Stmt g, impl_->db.prepare(
             "SELECT '*DKG', g.name FROM group_line l JOIN dyn_group g ON g.id = l.group_id "
             "WHERE l.line = ?1 UNION ALL "
@@ -1467,9 +1442,7 @@ Status PolicyDb::delete_line(std::string_view name) {
         if (used) {
             return fail("PDB0110", "*LIND", std::string(name), g.text(0), g.text(1));
         }
-        QVPN_ASSIGN(Stmt del, impl_->db.prepare("DELETE FROM line WHERE id = ?1"));
-        del.bind(1, id);
-        return del.run();
+        return impl_->delete_id("line", id);
     });
 }
 
@@ -1763,10 +1736,7 @@ Result<std::optional<PolicyDb::KeyPolicyRef>> PolicyDb::key_policy_for(const Ide
 }
 
 Result<SecretBytes> PolicyDb::key_policy_psk(std::string_view name) {
-    QVPN_ASSIGN(int64_t id, impl_->id_of("key_policy", "name", name));
-    if (id == 0) {
-        return fail("PDB0101", std::string(name));
-    }
+    QVPN_ASSIGN(int64_t id, impl_->existing_id("key_policy", "name", name, "PDB0101"));
     QVPN_ASSIGN(KeyPolicy k, impl_->key_policy_by_id(id));
     QVPN_TRY(impl_->decrypt_psk(id, k));
     return std::move(k.psk);
@@ -1878,20 +1848,15 @@ Status PolicyDb::add_certificate(const CertificateInfo& c, const SecretBytes& pr
 
 Status PolicyDb::remove_certificate(std::string_view label) {
     return impl_->write([&]() -> Status {
-        QVPN_ASSIGN(int64_t id, impl_->id_of("certificate", "label", label));
-        if (id == 0) {
-            return fail("DCM0001", std::string(label));
+        QVPN_ASSIGN(int64_t id, impl_->existing_id("certificate", "label", label, "DCM0001"));
+        QVPN_ASSIGN(std::optional<std::string> user,
+                    impl_->first_user("SELECT name FROM key_policy WHERE cert_id = ?1 "
+                                      "ORDER BY name LIMIT 1",
+                                      id));
+        if (user) {
+            return fail("PDB0110", "*CERT", std::string(label), "*KEYPCY", *user);
         }
-        QVPN_ASSIGN(Stmt st, impl_->db.prepare("SELECT name FROM key_policy WHERE cert_id = ?1 "
-                                               "ORDER BY name LIMIT 1"));
-        st.bind(1, id);
-        QVPN_ASSIGN(bool used, st.step());
-        if (used) {
-            return fail("PDB0110", "*CERT", std::string(label), "*KEYPCY", st.text(0));
-        }
-        QVPN_ASSIGN(Stmt del, impl_->db.prepare("DELETE FROM certificate WHERE id = ?1"));
-        del.bind(1, id);
-        return del.run();
+        return impl_->delete_id("certificate", id);
     });
 }
 
