@@ -65,6 +65,18 @@ int reason_for(const std::string& id) {
     return 0;
 }
 
+// TSAUTH and TSENCR of a CHILD_SA, as the policy's CL names.
+std::pair<std::string, std::string> child_algorithms(const sa::ChildSa& ch) {
+    std::string encr = "*NONE";
+    if (ch.esp) {
+        auto e = ike::crypto::encr_to_policy({ch.esp->out.encr, ch.esp->out.encr_key_bits});
+        encr = e ? std::string(policy::to_cl(*e)) : std::string();
+    }
+    ike::IntegId integ = ch.ah ? ch.ah->out.integ : ch.esp ? ch.esp->out.integ : ike::IntegId::NONE;
+    auto a = ike::crypto::data_auth_from_integ(integ);
+    return {a ? std::string(policy::to_cl(*a)) : std::string(), encr};
+}
+
 }  // namespace
 
 Server::Server(joblog::JobLog& log, bool foreground) : log_(log), foreground_(foreground) {}
@@ -610,6 +622,7 @@ std::vector<EnabledView> Server::enabled_views() const {
 bool Server::begin_start(Conn& c, std::optional<IpAddress> populated_remote) {
     c.last_error.reset();
     c.autostart_pending = false;
+    c.sa_algorithms = {};
     return c.ref.manual ? begin_manual(c) : begin_dynamic(c, populated_remote);
 }
 
@@ -950,18 +963,14 @@ void Server::journal(const Conn& c, std::string_view state, const std::string& e
         e.dhgr = dh.rfind("*GRP", 0) == 0 ? dh.substr(4) : dh;
     }
     // A phase 2 entry names the CHILD_SA's algorithms, not the IKE SA's
-    // (whose TSAUTH is the authentication method, *PSK or a signature).
-    if (phase == "2" && !c.children.empty()) {
-        const sa::ChildSa& ch = c.children.back().sa;
-        if (ch.esp) {
-            auto enc = ike::crypto::encr_to_policy({ch.esp->out.encr, ch.esp->out.encr_key_bits});
-            e.encr = enc ? std::string(policy::to_cl(*enc)) : std::string();
+    // (whose TSAUTH is the authentication method, *PSK or a signature); one
+    // written once the CHILD_SA is gone (*STOPPED) names the last one's.
+    if (phase == "2") {
+        if (!c.children.empty()) {
+            c.sa_algorithms = child_algorithms(c.children.back().sa);
         }
-        ike::IntegId integ = ch.ah ? ch.ah->out.integ
-                             : ch.esp ? ch.esp->out.integ
-                                      : ike::IntegId::NONE;
-        auto auth = ike::crypto::data_auth_from_integ(integ);
-        e.auth = auth ? std::string(policy::to_cl(*auth)) : std::string();
+        e.auth = c.sa_algorithms.first;
+        e.encr = c.sa_algorithms.second;
     }
     if (auto s = jrn_->append(e); !s.ok()) {
         log_.message(s.error(), {.conn = c.ref.name});

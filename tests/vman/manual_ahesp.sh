@@ -77,6 +77,10 @@ expect_rc 0 VMN0015 on A ENDVPNCNN 'CNN(MANUAL1)'
 [ "$(on A DSPVPNCNN 'CNN(MANUAL1)' --json | jq '.live.sas | length')" = 0 ] || fail "SAs left on A"
 on A busybox ping -c 1 -W 1 -I 10.6.11.1 10.196.8.5 >/dev/null 2>&1 && fail "ping passes after ENDVPNCNN"
 expect_rc 0 VMN0015 on C ENDVPNCNN 'CNN(MANUAL1)'
+# The *STOPPED entry names the algorithms of the SAs that were removed.
+row=$(QVPN_ROOT=$TMP/A DSPJRN 'JRN(QVPN)' 'OUTPUT(*JSON)' |
+	jq -r '[.[] | select(.TSCOS == "*STOPPED")][0] | [.TSCONM, .TSSAPH, .TSAUTH, .TSENCR] | join("|")')
+[ "$row" = "MANUAL1|2|*HMACSHA256|*AESCBC128" ] || fail "*STOPPED journal entry: $row"
 
 # AH alone in transport mode, host to host, on the same two systems.
 QVPN_ROOT=$TMP/A $QVPN_BUILD_DIR/tests/vman_policy_seed manual-ah-a || fail "seed A (AH)"
@@ -100,6 +104,9 @@ bare=$(tcpdump -n -r "$TMP/wire2.pcap" icmp 2>/dev/null | wc -l)
 [ "$ah_a" -ge 3 ] || fail "only $ah_a AH packets with SPI 5005 from A"
 [ "$ah_c" -ge 3 ] || fail "only $ah_c AH packets with SPI 6006 from C"
 [ "$bare" = 0 ] || fail "$bare ICMP packets without AH on the wire"
+row=$(QVPN_ROOT=$TMP/A DSPJRN 'JRN(QVPN)' 'OUTPUT(*JSON)' |
+	jq -r '[.[] | select(.TSCONM == "MANUALAH" and .TSCOS == "*ENABLED")][0] | [.TSAUTH, .TSENCR] | join("|")')
+[ "$row" = "*HMACSHA256|*NONE" ] || fail "MANUALAH journal entry: $row"
 
 # AUTOSTART(*YES) (CHGVPNMNC): the next server start installs it at once.
 for s in A C; do
