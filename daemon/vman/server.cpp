@@ -65,6 +65,18 @@ int reason_for(const std::string& id) {
     return 0;
 }
 
+// TSAUTH and TSENCR of a CHILD_SA, as the policy's CL names.
+std::pair<std::string, std::string> child_algorithms(const sa::ChildSa& ch) {
+    std::string encr = "*NONE";
+    if (ch.esp) {
+        auto e = ike::crypto::encr_to_policy({ch.esp->out.encr, ch.esp->out.encr_key_bits});
+        encr = e ? std::string(policy::to_cl(*e)) : std::string();
+    }
+    ike::IntegId integ = ch.ah ? ch.ah->out.integ : ch.esp ? ch.esp->out.integ : ike::IntegId::NONE;
+    auto a = ike::crypto::data_auth_from_integ(integ);
+    return {a ? std::string(policy::to_cl(*a)) : std::string(), encr};
+}
+
 }  // namespace
 
 Server::Server(joblog::JobLog& log, bool foreground) : log_(log), foreground_(foreground) {}
@@ -609,6 +621,8 @@ std::vector<EnabledView> Server::enabled_views() const {
 
 bool Server::begin_start(Conn& c, std::optional<IpAddress> populated_remote) {
     c.last_error.reset();
+    c.autostart_pending = false;
+    c.sa_algorithms = {};
     return c.ref.manual ? begin_manual(c) : begin_dynamic(c, populated_remote);
 }
 
@@ -948,6 +962,16 @@ void Server::journal(const Conn& c, std::string_view state, const std::string& e
         std::string dh = c.ike.value("dh", "");
         e.dhgr = dh.rfind("*GRP", 0) == 0 ? dh.substr(4) : dh;
     }
+    // A phase 2 entry names the CHILD_SA's algorithms, not the IKE SA's
+    // (whose TSAUTH is the authentication method, *PSK or a signature); one
+    // written once the CHILD_SA is gone (*STOPPED) names the last one's.
+    if (phase == "2") {
+        if (!c.children.empty()) {
+            c.sa_algorithms = child_algorithms(c.children.back().sa);
+        }
+        e.auth = c.sa_algorithms.first;
+        e.encr = c.sa_algorithms.second;
+    }
     if (auto s = jrn_->append(e); !s.ok()) {
         log_.message(s.error(), {.conn = c.ref.name});
     }
@@ -966,6 +990,13 @@ void Server::on_km_up(KeyManager& km) {
     // (the new CHILD_SA replaces the old one, which carried traffic meanwhile).
     for (auto& [k, c] : conns_) {
         if (c.ref.ike_version != km.ike_version || c.ref.manual || c.responder) {
+            continue;
+        }
+        if (c.autostart_pending) {
+            c.autostart_pending = false;
+            if (c.state == ConnState::Idle) {
+                (void)begin_start(c);
+            }
             continue;
         }
         if (c.state == ConnState::Starting && c.start_us != 0) {
@@ -1436,9 +1467,17 @@ void Server::autostart() {
             continue;
         }
         Conn& c = conn_for(ref);
-        if (c.state == ConnState::Idle) {
-            (void)begin_start(c);
+        if (c.state != ConnState::Idle) {
+            continue;
         }
+        // A dynamic connection to negotiate now waits for its key manager's
+        // hello (on_km_up); one that is not installed fails it now (TCP8605).
+        KeyManager* km = ref.manual || ref.on_demand ? nullptr : kms_->for_version(ref.ike_version);
+        if (km != nullptr && km->installed && !km->ready) {
+            c.autostart_pending = true;
+            continue;
+        }
+        (void)begin_start(c);
     }
 }
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -55,6 +56,10 @@ struct Conn {
     EventLoop::TimerId start_timer = 0, end_timer = 0;
     bool server_initiated_end = false;
     bool end_requested = false;         // ENDVPNCNN or ENDTCPSVR (not the peer)
+    bool autostart_pending = false;     // starts with the server once its key manager is ready
+    // TSAUTH/TSENCR of the last CHILD_SA, for phase 2 journal entries
+    // written after it is gone.
+    mutable std::pair<std::string, std::string> sa_algorithms;
 };
 
 class Server {

@@ -6,10 +6,11 @@
 #      QTOVMAN (state root A) on UDP 500/4500, v4 and v6
 #      QTOVMAN (state root B) tries the same ports -> ends during start
 #
-# Checks: start, start twice, end, end twice, end before start, a server that
+# Checks: start (QTOVMAN and its key manager QTOKVPNIK2), start twice, end
+# (both processes gone), end twice, end before start, a server that
 # dies during start (port taken), SIGKILL of QTOVMAN then a clean restart
 # (VMN001E), the job log, IPC0001 without a server, TCP8050 without
-# authority, and the current start path (policy interface not built in yet).
+# authority, and an unknown connection (VMN0017, TCP8601 / TCP8602 reason 1).
 set -u
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -38,6 +39,11 @@ pid=$(cat $A/run/QTOVMAN.pid)
 [ -S $A/run/QTOVMAN.sock ] || fail "no socket"
 [ "$(stat -c %a $A/run/QTOVMAN.sock)" = 660 ] || fail "socket mode $(stat -c %a $A/run/QTOVMAN.sock)"
 expect_rc 1 VMN0003 in_a STRTCPSVR 'SERVER(*VPN)'
+# QTOVMAN started its key manager QTOKVPNIK2 (VMN0010 names its process).
+km=$(ip netns exec $NS ps -o pid= --ppid "$pid" | tr -d ' ')
+[ -n "$km" ] && [ "$(cat /proc/$km/comm 2>/dev/null)" = QTOKVPNIK2 ] || fail "no QTOKVPNIK2 child of QTOVMAN: '$km'"
+grep -q "\"msgid\":\"VMN0010\".*\"values\":\[\"QTOKVPNIK2\",\"$km\"\]" $A/joblog/QTOVMAN.log \
+  || fail "VMN0010 does not name QTOKVPNIK2 $km"
 socks=$(ip netns exec $NS ss -ulnp | grep -c "pid=$pid,")
 [ "$socks" -ge 4 ] || fail "QTOVMAN holds $socks UDP sockets, want 500+4500 for v4 and v6"
 ip netns exec $NS ss -ulnp | grep "pid=$pid," | grep -q '0.0.0.0:500 ' || fail "no UDP 500 v4"
@@ -77,6 +83,8 @@ expect_rc 3 TCP8050 ip netns exec $NS setpriv --reuid=65534 --regid=65534 --clea
 # End, and end again.
 expect_rc 0 VMN0002 in_a ENDTCPSVR 'SERVER(*VPN)'
 alive $pid && fail "QTOVMAN $pid still runs"
+alive $km && fail "QTOKVPNIK2 $km still runs"
+grep -q '"msgid":"IKE0B06"' $A/joblog/QTOKVPNIK2.log || fail "QTOKVPNIK2 did not log its end (IKE0B06)"
 [ -e $A/run/QTOVMAN.sock ] && fail "socket left behind"
 [ -e $A/run/QTOVMAN.pid ] && fail "pid file left behind"
 expect_rc 1 VMN0004 in_a ENDTCPSVR 'SERVER(*VPN)'
