@@ -153,16 +153,17 @@ private:
     PolicyDb db_;
 };
 
-// The loaded rules as rules::ActiveRules sees them: a fresh snapshot per
-// start, so a LODIPFTR just before STRVPNCNN counts.
+// The loaded rules as rules::ActiveRules sees them: the snapshot is read
+// again whenever the state changed since the last start, so a LODIPFTR just
+// before STRVPNCNN counts.
 class ActiveRulesPort final : public RulesPort {
 public:
     Result<PolicyFilterView> policy_filters(const std::string& group) override {
-        auto loaded = rules::ActiveRules::load();
+        auto loaded = watch_.current();
         if (!loaded.ok()) {
             return fail("VMN0021", msgcat::line(loaded.error()));
         }
-        auto snap = std::make_shared<rules::ActiveRules>(std::move(*loaded));
+        std::shared_ptr<const rules::ActiveRules> snap = *loaded;
         PolicyFilterView v;
         v.rules_loaded = !snap->empty();
         v.filter_loaded = snap->has_policy_filter(group);
@@ -177,6 +178,9 @@ public:
         };
         return v;
     }
+
+private:
+    rules::ActiveRulesWatch watch_;
 };
 
 }  // namespace
