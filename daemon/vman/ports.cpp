@@ -7,6 +7,7 @@
 #include "core/base/text.hpp"
 #include "core/msg/catalog.hpp"
 #include "core/policy/policy_db.hpp"
+#include "core/policy/sqlite.hpp"
 #include "rules/active_rules.hpp"
 
 namespace qvpn::vman {
@@ -187,6 +188,11 @@ private:
 
 Result<std::unique_ptr<PolicyPort>> make_policy_port() {
     QVPN_ASSIGN(auto db, PolicyDb::open(paths::policy_db(), policy::Access::ReadWrite));
+    // This connection writes only the state table, which the next start of
+    // QTOVMAN resets anyway: no fsync per connection state change (WAL, so
+    // the file stays whole and other connections see each commit at once).
+    // The configuration commands keep their own connections' full sync.
+    QVPN_TRY(db.database().exec("PRAGMA synchronous = NORMAL"));
     return std::unique_ptr<PolicyPort>(std::make_unique<DbPolicy>(std::move(db)));
 }
 
