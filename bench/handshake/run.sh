@@ -33,13 +33,16 @@
 #   --quick: 100 SAs, group 19, one run: checks the machinery, asserts no speed.
 #   --runs R: R runs per responder and group (alternating); the table shows
 #             the best (lowest responder CPU) run and the spread of all.
+#   --only qvpn|charon: one responder (for profiling).
+# env: HB_PERF=DIR records the responder with perf (call graphs) during the
+#      load, one DIR/<impl>-<group>-<run>.data per run.
 # env: QVPN_BUILD_DIR (default ./build), KEEP=1 keeps the work directory.
 # Exit 0 when every run established every SA and all numbers were read;
 # 1 otherwise; 2 when something is missing (77 from quick.sh under ctest).
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${QVPN_BUILD_DIR:-$SRC/build}
-SAS=1000 PROCS=4 WINDOW=16 GROUPS_LIST="19 14" RUNS=1
+SAS=1000 PROCS=4 WINDOW=16 GROUPS_LIST="19 14" RUNS=1 ONLY=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--sas) SAS=$2; shift ;;
@@ -48,6 +51,7 @@ while [ $# -gt 0 ]; do
 	--groups) GROUPS_LIST=$2; shift ;;
 	--runs) RUNS=$2; shift ;;
 	--quick) SAS=100 PROCS=2 GROUPS_LIST=19 RUNS=1 ;;
+	--only) ONLY=$2; shift ;;
 	*) echo "unknown argument $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -356,10 +360,33 @@ one_run() { # IMPL GROUP RUN
 	fi
 	# shellcheck disable=SC2086
 	settle $pids
+	# qvpn's key manager alone (QTOVMAN's children), for the split.
+	local km_pids= km0=0 kmp0=0 km1=0 kmp1=0 i0 i1 ti0 ti1 t0 t1
+	[ "$impl" = qvpn ] && km_pids=${pids#* }
+	# The idle baseline: what the responder burns doing nothing, per second.
+	ti0=$(date +%s%N) i0=$(cpu_ticks $pids)
+	sleep 1
+	ti1=$(date +%s%N) i1=$(cpu_ticks $pids)
+	t0=$(date +%s%N)
 	cpu0=$(cpu_ticks $pids) pss0=$(mem_kb Pss $pids) pd0=$(mem_kb Private_Dirty $pids)
 	rss0=$(mem_kb Rss $pids)
+	if [ -n "$km_pids" ]; then km0=$(cpu_ticks $km_pids) kmp0=$(mem_kb Pss $km_pids); fi
 	log "$tag: responder pids $pids; $SAS IKE SAs from $PROCS processes, window $WINDOW each"
-	if ! generators "$group" "$tag"; then
+	local perf_pid=
+	if [ -n "${HB_PERF:-}" ]; then
+		mkdir -p "$HB_PERF"
+		perf record -q -F 999 --call-graph dwarf,16384 -p "$(echo $pids | tr ' ' ,)" -o "$HB_PERF/$tag.data" \
+			>/dev/null 2>&1 &
+		perf_pid=$!
+		sleep 0.5
+	fi
+	generators "$group" "$tag"
+	local gen_rc=$?
+	if [ -n "$perf_pid" ]; then
+		kill -INT "$perf_pid" 2>/dev/null
+		wait "$perf_pid" 2>/dev/null
+	fi
+	if [ $gen_rc != 0 ]; then
 		stop_generators
 		[ "$impl" = qvpn ] && qvpn_down || charon_down
 		cleanup
@@ -382,6 +409,11 @@ one_run() { # IMPL GROUP RUN
 	[ $live = 1 ] || { log "$tag: a responder process ended"; ok=0; }
 	cpu1=$(cpu_ticks $pids) pss1=$(mem_kb Pss $pids) pd1=$(mem_kb Private_Dirty $pids)
 	rss1=$(mem_kb Rss $pids)
+	t1=$(date +%s%N)
+	if [ -n "$km_pids" ]; then km1=$(cpu_ticks $km_pids) kmp1=$(mem_kb Pss $km_pids); fi
+	local idle
+	idle=$(awk -v d=$((i1 - i0)) -v a=$((ti1 - ti0)) -v b=$((t1 - t0)) \
+		'BEGIN { printf "%.0f", (a > 0) ? d * b / a : 0 }')
 	# The detailed check after the readings, so the listing is not charged.
 	if [ "$impl" = charon ] && [ $ok = 1 ]; then
 		n=$(charon_children)
@@ -391,16 +423,21 @@ one_run() { # IMPL GROUP RUN
 	sum=$(gen_summary "$tag")
 	read -r est bad wall rtx ck <<<"$sum"
 	[ "$est" = "$SAS" ] || { log "$tag: initiators established $est of $SAS ($bad failed)"; ok=0; }
-	stop_generators
+	# The responder first, while the initiators still answer its deletes.
 	if [ "$impl" = qvpn ]; then qvpn_down; else charon_down; fi
+	stop_generators
 	cleanup
 	if [ $ok != 1 ]; then
 		log "$tag: responder shows ${n:-?} of $SAS established"
 		return 1
 	fi
 	# impl group run wall_us cpu_ticks pss_kb private_dirty_kb rss_kb retransmits cookies
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$impl" "$group" "$run" "$wall" \
-		$((cpu1 - cpu0)) $((pss1 - pss0)) $((pd1 - pd0)) $((rss1 - rss0)) "$rtx" "$ck" >>"$RESULTS"
+	#   km_cpu_ticks km_pss_kb idle_ticks (cpu_ticks has the idle baseline taken off)
+	local km_cpu=- km_pss=-
+	[ -n "$km_pids" ] && km_cpu=$((km1 - km0)) km_pss=$((kmp1 - kmp0))
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$impl" "$group" "$run" \
+		"$wall" $((cpu1 - cpu0 - idle)) $((pss1 - pss0)) $((pd1 - pd0)) $((rss1 - rss0)) "$rtx" "$ck" \
+		"$km_cpu" "$km_pss" "$idle" >>"$RESULTS"
 	log "$tag: $(tail -1 "$RESULTS" | cut -f4-)"
 }
 
@@ -411,6 +448,7 @@ for group in $GROUPS_LIST; do
 		order="qvpn charon"
 		[ $((r % 2)) = 0 ] && order="charon qvpn"
 		for impl in $order; do
+			[ -n "$ONLY" ] && [ "$impl" != "$ONLY" ] && continue
 			one_run "$impl" "$group" "$r" || FAILURES=$((FAILURES + 1))
 		done
 	done
@@ -443,13 +481,16 @@ awk -F'\t' -v n="$SAS" -v tck="$TCK" -v groups="$GROUPS_LIST" '
 		rate[k] = n / (f[4] / 1e6)
 		hps[k] = cpu > 0 ? n / cpu : 0
 		mem[k] = f[6] / n
-		printf "%-7s %5s %9.0f %12.3f %11.0f %10.2f %10.2f %10.2f %5d %4d   %d run(s): CPU %.2f-%.2f s, %.0f-%.0f SA/s\n",
+		kmc = f[11] == "-" ? "-" : sprintf("%.3f", f[11] / tck * 1000 / n)
+		kmm = f[12] == "-" ? "-" : sprintf("%.2f", f[12] / n)
+		printf "%-7s %5s %9.0f %10.3f %9.0f %10.2f %10.2f %10.2f %9s %9s %4d %3d   %d run(s): CPU %.2f-%.2f s, %.0f-%.0f SA/s\n",
 			impl, "grp" g, rate[k], cpu * 1000 / n, hps[k], mem[k], f[7] / n, f[8] / n,
-			f[9], f[10], runs[k], lo[k], hi[k], wlo[k], whi[k]
+			kmc, kmm, f[9], f[10], runs[k], lo[k], hi[k], wlo[k], whi[k]
 	}
 	END {
-		printf "\n%-7s %5s %9s %12s %11s %10s %10s %10s %5s %4s   %s\n", "resp", "DH", "IKE_SA/s",
-			"CPU ms/SA", "HS/CPU-s", "PSS KB/SA", "PrvD KB/SA", "RSS KB/SA", "rtx", "ck", "spread"
+		printf "\n%-7s %5s %9s %10s %9s %10s %10s %10s %9s %9s %4s %3s   %s\n", "resp", "DH", "IKE_SA/s",
+			"CPU ms/SA", "HS/CPU-s", "PSS KB/SA", "PrvD KB/SA", "RSS KB/SA", "KM ms/SA", "KM KB/SA",
+			"rtx", "ck", "spread"
 		ng = split(groups, G, " ")
 		for (i = 1; i <= ng; i++) {
 			row("qvpn", G[i]); row("charon", G[i])
@@ -468,7 +509,10 @@ awk -F'\t' -v n="$SAS" -v tck="$TCK" -v groups="$GROUPS_LIST" '
 		}
 	}' "$RESULTS"
 echo
-echo "raw runs (impl group run wall_us cpu_ticks pss_kb privdirty_kb rss_kb retransmits cookies):"
+echo "KM: qvpn's key manager QTOKVPNIK2 alone (the rest of qvpn's row is QTOVMAN: SA installation, policy"
+echo "checks, state table); charon is one process. CPU time has the idle baseline taken off."
+echo
+echo "raw runs (impl group run wall_us cpu_ticks pss_kb privdirty_kb rss_kb rtx cookies km_ticks km_pss_kb idle_ticks):"
 sed 's/^/  /' "$RESULTS"
 if [ $FAILURES -ne 0 ]; then
 	echo "$FAILURES run(s) did not complete; logs in $WORK" >&2
