@@ -344,6 +344,7 @@ charon_down() {
 
 # --- one run --------------------------------------------------------------------------------
 
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 RESULTS=$WORK/results.tsv
 : >"$RESULTS"
 FAILURES=0
@@ -470,7 +471,7 @@ done
 echo
 echo "IKEv2 handshakes: $SAS IKE SAs (one CHILD_SA each), PSK, AES-CBC-128/SHA-256, ESP AES-GCM-128;"
 echo "$PROCS initiator processes x window $WINDOW; responder in its own network namespace; $(nproc) CPUs"
-echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load average at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 awk -F'\t' -v n="$SAS" -v tck="$TCK" -v groups="$GROUPS_LIST" '
 	{
 		k = $1 SUBSEP $2
