@@ -235,8 +235,8 @@ qvpn_pids() {
 	echo "$vman" $kids
 }
 
-qvpn_up() { # GROUP
-	QROOT=$WORK/qvpn-$1
+qvpn_up() { # GROUP RUN
+	QROOT=$WORK/qvpn-$1-$2
 	local grp="*GRP$1" out=$WORK/qvpn-config.out
 	mkdir -p "$QROOT"
 	# The group's policy filter: one IPSEC rule covering every TSi (a peer's
@@ -282,8 +282,8 @@ swan() {
 		swanctl "$@" --uri "unix://$SDIR/charon.vici"
 }
 CHARON_PID=
-charon_up() { # GROUP
-	SDIR=$WORK/swan-$1
+charon_up() { # GROUP RUN
+	SDIR=$WORK/swan-$1-$2
 	local prop=aes128-sha256-ecp256
 	[ "$1" = 14 ] && prop=aes128-sha256-modp2048
 	mkdir -p "$SDIR/run" "$SDIR/swanctl"
@@ -365,10 +365,10 @@ one_run() { # IMPL GROUP RUN
 	local impl=$1 group=$2 run=$3 tag="$1-$2-$3" pids cpu0 pss0 pd0 rss0 n
 	topology
 	if [ "$impl" = qvpn ]; then
-		qvpn_up "$group" || { cleanup; return 1; }
+		qvpn_up "$group" "$run" || { cleanup; return 1; }
 		pids=$(qvpn_pids) || { log "no QTOVMAN pid"; cleanup; return 1; }
 	else
-		charon_up "$group" || { cleanup; return 1; }
+		charon_up "$group" "$run" || { cleanup; return 1; }
 		pids=$CHARON_PID
 	fi
 	# shellcheck disable=SC2086
