@@ -23,8 +23,9 @@
 # Why QTOVMAN and not the tests' ik2_peer harness: charon's figures include
 # installing every CHILD_SA (into libipsec) and its policy checks, so qvpn's
 # must include QTOVMAN's share of the same work; and QTOVMAN's SA
-# installation is not what dominates it (about a fifth of QTOVMAN's CPU time
-# per IKE SA at 1,000 SAs; perf with HB_PERF shows the rest). The key
+# installation, though large (about a third of QTOVMAN's CPU time per IKE SA
+# at 1,000 SAs; perf with HB_PERF shows the rest), is not the whole of it:
+# policy checks, state and forwarding are product work too. The key
 # manager's own share is printed beside the total (KM columns), from
 # QTOKVPNIK2's /proc readings, so the IKE engine alone can be compared too.
 #
