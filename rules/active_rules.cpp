@@ -1,5 +1,8 @@
 #include "rules/active_rules.hpp"
 
+#include <sqlite3.h>
+#include <sys/stat.h>
+
 #include <map>
 #include <set>
 
@@ -49,6 +52,77 @@ std::vector<std::pair<IpRange, IpRange>> PolicyFilter::scopes() const {
         }
     }
     return out;
+}
+
+struct ActiveRulesWatch::Watcher {
+    sqlite3* db = nullptr;
+    ino_t ino = 0;             // of the state file read last, 0: none
+    int64_t version = -1;      // its data_version then
+    ~Watcher() { sqlite3_close_v2(db); }
+};
+
+ActiveRulesWatch::ActiveRulesWatch() : w_(std::make_unique<Watcher>()) {}
+ActiveRulesWatch::~ActiveRulesWatch() = default;
+
+bool ActiveRulesWatch::changed() {
+    struct stat sb {};
+    ino_t ino = ::stat(state_path().c_str(), &sb) == 0 ? sb.st_ino : 0;
+    if (ino != w_->ino || (ino != 0 && w_->db == nullptr)) {
+        sqlite3_close_v2(w_->db);
+        w_->db = nullptr;
+        w_->ino = ino;
+        w_->version = -1;
+        if (ino != 0 && sqlite3_open_v2(state_path().c_str(), &w_->db,
+                                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                                        nullptr) != SQLITE_OK) {
+            sqlite3_close_v2(w_->db);
+            w_->db = nullptr;
+            w_->ino = 0;  // try again next time
+        }
+        if (w_->db != nullptr) {
+            sqlite3_busy_timeout(w_->db, 30000);
+        }
+    }
+    if (w_->db == nullptr) {
+        // No file (an empty state): unchanged if the last read saw none
+        // either. A file that cannot be opened is read every time.
+        bool same = ino == 0 && st_ != nullptr && w_->version == 0;
+        w_->version = ino == 0 ? 0 : -1;
+        return !same;
+    }
+    sqlite3_stmt* q = nullptr;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(w_->db, "PRAGMA data_version", -1, &q, nullptr) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW) {
+        v = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+    bool same = v >= 0 && v == w_->version && st_ != nullptr;
+    w_->version = v;
+    return !same;
+}
+
+Result<std::shared_ptr<const ActiveRules>> ActiveRulesWatch::current() {
+    // The version is taken before the state is read: a load committed in
+    // between is read now and read again next time, never missed.
+    bool fresh = changed();
+    if (fresh) {
+        QVPN_ASSIGN(auto store, Store::open(state_path(), false));
+        QVPN_ASSIGN(State st, store.read());
+        st_ = std::make_unique<State>(std::move(st));
+    }
+    bool live = state_is_live(*st_);
+    if (fresh || live != live_ || !snap_) {
+        if (live) {
+            snap_ = std::make_shared<const ActiveRules>(ActiveRules::from_state(*st_));
+        } else {
+            auto ar = std::make_shared<ActiveRules>();
+            ar->stale_ = true;
+            snap_ = std::move(ar);
+        }
+        live_ = live;
+    }
+    return snap_;
 }
 
 Result<ActiveRules> ActiveRules::load() {

@@ -17,6 +17,8 @@
 // names it.
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -87,9 +89,37 @@ public:
     std::vector<std::string> connections() const;
 
 private:
+    friend class ActiveRulesWatch;
     bool stale_ = false;
     std::vector<std::string> lines_;
     std::vector<PolicyFilter> filters_;
+};
+
+// ActiveRules::load() for a caller that asks for every connection start:
+// the last snapshot is kept for as long as the state file is unchanged,
+// since reading it costs more than the rest of a start. A change is seen
+// through SQLite's data_version on a connection held open for the purpose,
+// and the file's inode (a state removed and written anew). Whether table
+// inet qvpn in the kernel is the recorded one is asked every time, as
+// load() does.
+class ActiveRulesWatch {
+public:
+    ActiveRulesWatch();
+    ~ActiveRulesWatch();
+    ActiveRulesWatch(const ActiveRulesWatch&) = delete;
+    ActiveRulesWatch& operator=(const ActiveRulesWatch&) = delete;
+
+    Result<std::shared_ptr<const ActiveRules>> current();
+
+private:
+    // Has the state file changed since the last read? (true on any doubt)
+    bool changed();
+
+    struct Watcher;
+    std::unique_ptr<Watcher> w_;
+    std::unique_ptr<State> st_;
+    bool live_ = false;
+    std::shared_ptr<const ActiveRules> snap_;
 };
 
 // Does `m` (outbound selectors) contain the endpoints entirely?

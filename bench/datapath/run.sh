@@ -13,7 +13,8 @@
 # tunnel MTU is 1400 bytes on both implementations (libipsec's is fixed).
 #
 # usage: sudo bench/datapath/run.sh [SECONDS per iperf3 run, default 10]
-# env: QVPN_BUILD_DIR (default ./build), QV_BENCH_WORKERS (qvpn threads)
+# env: QVPN_BUILD_DIR (default ./build), QV_BENCH_WORKERS (qvpn threads),
+#      QV_BENCH_NS (prefix of the namespaces and links made, default qv-sa-b)
 set -u
 SECS=${1:-10}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -33,12 +34,13 @@ QV_WORK=$(mktemp -d /tmp/qv-sa-bench.XXXXXX)
 export QVPN_ROOT=$QV_WORK/root
 trap 'QV_DONE=1; qv_run_cleanup' EXIT
 trap 'exit 130' INT TERM
-L=qv-sa-bl R=qv-sa-br
+NSP=${QV_BENCH_NS:-qv-sa-b}
+L=${NSP}l R=${NSP}r
 log() { echo "[bench] $*" >&2; }
 
 topology() {
 	qv_ns_add $L && qv_ns_add $R || exit 1
-	qv_veth $L qv-sa-blv 192.0.2.1/24 $R qv-sa-brv 192.0.2.2/24
+	qv_veth $L ${NSP}lv 192.0.2.1/24 $R ${NSP}rv 192.0.2.2/24
 	ip -n $L addr add 10.1.0.1/32 dev lo
 	ip -n $R addr add 10.2.0.1/32 dev lo
 }
@@ -66,7 +68,7 @@ qvpn_run() { # NAME ENCR INTEG ENCAP
 	for side in l r; do
 		ns=$([ $side = l ] && echo $L || echo $R)
 		SA_ENCR=$2 SA_BITS=128 SA_INTEG=$3 SA_ENCAP=$4 qv_child_json "$QV_WORK/$name-$side.json" $side
-		ip netns exec "$ns" "$ESPCTL" run --tun qv-sa-btun "${opts[@]}" "$QV_WORK/$name-$side.json" \
+		ip netns exec "$ns" "$ESPCTL" run --tun ${NSP}tun "${opts[@]}" "$QV_WORK/$name-$side.json" \
 			</dev/null >"$QV_WORK/$name-$side.out" 2>&1 &
 		pids+=($!)
 		qv_on_exit "qv_kill $!"
@@ -85,9 +87,12 @@ qvpn_run() { # NAME ENCR INTEG ENCAP
 charon_conf() { # DIR LOCAL REMOTE LOCAL_TS REMOTE_TS ESP_PROPOSAL ID PEER_ID
 	local d=$1
 	mkdir -p "$d/run" "$d/swanctl"/{x509,x509ca,private,rsa,ecdsa,pkcs8,pkcs12,pubkey,x509crl,x509ocsp,x509aa,x509ac,bliss}
+	# Every algorithm from the openssl plugin, as qvpn's come from OpenSSL:
+	# with strongSwan's own aes, gcm, sha2 and hmac plugins loaded before
+	# it, libipsec encrypted in plain C without AES-NI.
 	cat >"$d/strongswan.conf" <<EOF
 charon {
-  load = random nonce aes sha1 sha2 hmac kdf gmp gcm openssl socket-default kernel-libipsec kernel-netlink vici
+  load = random nonce openssl kdf socket-default kernel-libipsec kernel-netlink vici
   plugins { vici { socket = unix://$d/vici } }
   filelog { f { path = $d/charon.log
     default = 1 } }

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <ctime>
 #include <filesystem>
+#include <map>
 
 #include "core/base/text.hpp"
 #include "core/policy/checks.hpp"
@@ -131,6 +132,12 @@ struct PolicyDb::Impl {
     std::string secret_dir;
     Access access = Access::ReadOnly;
     int depth = 0;  // transaction nesting
+    // Preshared keys already unsealed, by their sealed bytes: a responder
+    // looks its key policy up for every peer, and unsealing (reading the
+    // system key, an X25519 agreement) cost more than the rest of the
+    // lookup. A changed key is sealed anew, so it is never found here.
+    std::map<Bytes, SecretBytes> psk_clear;
+    static constexpr size_t kPskClearMax = 256;
 
     // Run `body` inside the write transaction (joining an open one).
     Status write(const std::function<Status()>& body) {
@@ -1060,7 +1067,17 @@ struct PolicyDb::Impl {
         if (!row || st.is_null(0)) {
             return fail("PDB0017", key.name);
         }
-        QVPN_ASSIGN(SecretBytes psk, unseal(st.blob(0), kPskContext));
+        Bytes sealed = st.blob(0);
+        if (auto it = psk_clear.find(sealed); it != psk_clear.end()) {
+            key.psk = it->second;
+            key.has_psk = true;
+            return {};
+        }
+        QVPN_ASSIGN(SecretBytes psk, unseal(sealed, kPskContext));
+        if (psk_clear.size() >= kPskClearMax) {
+            psk_clear.clear();
+        }
+        psk_clear.emplace(std::move(sealed), psk);
         key.psk = std::move(psk);
         key.has_psk = true;
         return {};

@@ -6,15 +6,35 @@ namespace qvpn::policy::sql {
 
 Stmt& Stmt::operator=(Stmt&& o) noexcept {
     if (this != &o) {
-        sqlite3_finalize(st_);
+        release();
         db_ = o.db_;
         st_ = o.st_;
+        cache_ = std::move(o.cache_);
+        key_ = std::move(o.key_);
         o.st_ = nullptr;
     }
     return *this;
 }
 
-Stmt::~Stmt() { sqlite3_finalize(st_); }
+Stmt::~Stmt() { release(); }
+
+void Stmt::release() {
+    if (st_ == nullptr) {
+        return;
+    }
+    if (cache_ && cache_->db != nullptr && cache_->idle.size() < StmtCache::kMax) {
+        sqlite3_reset(st_);
+        sqlite3_clear_bindings(st_);
+        if (cache_->idle.try_emplace(std::move(key_), st_).second) {
+            st_ = nullptr;
+            cache_.reset();
+            return;
+        }
+    }
+    sqlite3_finalize(st_);
+    st_ = nullptr;
+    cache_.reset();
+}
 
 Stmt& Stmt::bind(int i, std::string_view v) {
     sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
@@ -88,17 +108,31 @@ bool Stmt::is_null(int col) const { return sqlite3_column_type(st_, col) == SQLI
 
 int Stmt::columns() const { return sqlite3_column_count(st_); }
 
+void Database::close() {
+    if (cache_) {
+        for (auto& [sql, st] : cache_->idle) {
+            sqlite3_finalize(st);
+        }
+        cache_->idle.clear();
+        cache_->db = nullptr;
+        cache_.reset();
+    }
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+}
+
 Database& Database::operator=(Database&& o) noexcept {
     if (this != &o) {
-        sqlite3_close_v2(db_);
+        close();
         db_ = o.db_;
         path_ = std::move(o.path_);
+        cache_ = std::move(o.cache_);
         o.db_ = nullptr;
     }
     return *this;
 }
 
-Database::~Database() { sqlite3_close_v2(db_); }
+Database::~Database() { close(); }
 
 Result<Database> Database::open(const std::string& path, bool create, int busy_timeout_ms) {
     Database d;
@@ -116,6 +150,18 @@ Result<Database> Database::open(const std::string& path, bool create, int busy_t
 }
 
 Result<Stmt> Database::prepare(std::string_view sql) {
+    if (!cache_) {
+        cache_ = std::make_shared<StmtCache>();
+        cache_->db = db_;
+    }
+    std::string key(sql);
+    if (auto it = cache_->idle.find(key); it != cache_->idle.end()) {
+        Stmt s(db_, it->second);
+        cache_->idle.erase(it);
+        s.cache_ = cache_;
+        s.key_ = std::move(key);
+        return s;
+    }
     sqlite3_stmt* st = nullptr;
     int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &st, nullptr);
     if (rc != SQLITE_OK) {
@@ -124,7 +170,10 @@ Result<Stmt> Database::prepare(std::string_view sql) {
         }
         return fail("PDB0004", sqlite3_errmsg(db_), std::string(sql.substr(0, 60)));
     }
-    return Stmt(db_, st);
+    Stmt s(db_, st);
+    s.cache_ = cache_;
+    s.key_ = std::move(key);
+    return s;
 }
 
 Status Database::exec(std::string_view sql) {

@@ -7,9 +7,11 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/base/bytes.hpp"
 #include "core/base/result.hpp"
@@ -18,11 +20,26 @@ namespace qvpn::policy::sql {
 
 class Database;
 
+// A connection's prepared statements not in use, by SQL text. Parsing a
+// statement costs more than running most of ours, and the daemons run the
+// same few lookups for every peer, so a statement goes back here (reset,
+// bindings cleared) when its Stmt ends, and the next prepare of the same
+// text takes it. Shared with the Stmts, so one that outlives its Database
+// finalizes itself instead.
+struct StmtCache {
+    sqlite3* db = nullptr;  // null once the connection is closed
+    std::unordered_map<std::string, sqlite3_stmt*> idle;
+    static constexpr size_t kMax = 128;
+};
+
 // One prepared statement. Bind parameters are 1-based, columns 0-based.
 class Stmt {
 public:
     Stmt() = default;
-    Stmt(Stmt&& o) noexcept : db_(o.db_), st_(o.st_) { o.st_ = nullptr; }
+    Stmt(Stmt&& o) noexcept
+        : db_(o.db_), st_(o.st_), cache_(std::move(o.cache_)), key_(std::move(o.key_)) {
+        o.st_ = nullptr;
+    }
     Stmt& operator=(Stmt&& o) noexcept;
     Stmt(const Stmt&) = delete;
     Stmt& operator=(const Stmt&) = delete;
@@ -53,14 +70,21 @@ public:
 private:
     friend class Database;
     Stmt(sqlite3* db, sqlite3_stmt* st) : db_(db), st_(st) {}
+    // Back to the cache, or finalized.
+    void release();
     sqlite3* db_ = nullptr;
     sqlite3_stmt* st_ = nullptr;
+    std::shared_ptr<StmtCache> cache_;
+    std::string key_;
 };
 
 class Database {
 public:
     Database() = default;
-    Database(Database&& o) noexcept : db_(o.db_), path_(std::move(o.path_)) { o.db_ = nullptr; }
+    Database(Database&& o) noexcept
+        : db_(o.db_), path_(std::move(o.path_)), cache_(std::move(o.cache_)) {
+        o.db_ = nullptr;
+    }
     Database& operator=(Database&& o) noexcept;
     Database(const Database&) = delete;
     Database& operator=(const Database&) = delete;
@@ -70,6 +94,7 @@ public:
     static Result<Database> open(const std::string& path, bool create,
                                  int busy_timeout_ms = 5000);
 
+    // A statement of this text that is not in use is reused (see StmtCache).
     Result<Stmt> prepare(std::string_view sql);
     // Run one or more statements without results.
     Status exec(std::string_view sql);
@@ -86,8 +111,10 @@ public:
     Msg error(std::string_view what) const;
 
 private:
+    void close();
     sqlite3* db_ = nullptr;
     std::string path_;
+    std::shared_ptr<StmtCache> cache_;
 };
 
 // BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() succeeded. Taking

@@ -7,6 +7,7 @@
 #include "core/base/text.hpp"
 #include "core/msg/catalog.hpp"
 #include "core/policy/policy_db.hpp"
+#include "core/policy/sqlite.hpp"
 #include "rules/active_rules.hpp"
 
 namespace qvpn::vman {
@@ -153,16 +154,17 @@ private:
     PolicyDb db_;
 };
 
-// The loaded rules as rules::ActiveRules sees them: a fresh snapshot per
-// start, so a LODIPFTR just before STRVPNCNN counts.
+// The loaded rules as rules::ActiveRules sees them: the snapshot is read
+// again whenever the state changed since the last start, so a LODIPFTR just
+// before STRVPNCNN counts.
 class ActiveRulesPort final : public RulesPort {
 public:
     Result<PolicyFilterView> policy_filters(const std::string& group) override {
-        auto loaded = rules::ActiveRules::load();
+        auto loaded = watch_.current();
         if (!loaded.ok()) {
             return fail("VMN0021", msgcat::line(loaded.error()));
         }
-        auto snap = std::make_shared<rules::ActiveRules>(std::move(*loaded));
+        std::shared_ptr<const rules::ActiveRules> snap = *loaded;
         PolicyFilterView v;
         v.rules_loaded = !snap->empty();
         v.filter_loaded = snap->has_policy_filter(group);
@@ -177,12 +179,20 @@ public:
         };
         return v;
     }
+
+private:
+    rules::ActiveRulesWatch watch_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<PolicyPort>> make_policy_port() {
     QVPN_ASSIGN(auto db, PolicyDb::open(paths::policy_db(), policy::Access::ReadWrite));
+    // This connection writes only the state table, which the next start of
+    // QTOVMAN resets anyway: no fsync per connection state change (WAL, so
+    // the file stays whole and other connections see each commit at once).
+    // The configuration commands keep their own connections' full sync.
+    QVPN_TRY(db.database().exec("PRAGMA synchronous = NORMAL"));
     return std::unique_ptr<PolicyPort>(std::make_unique<DbPolicy>(std::move(db)));
 }
 

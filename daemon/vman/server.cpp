@@ -10,6 +10,7 @@
 #include <net/if.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -557,6 +558,17 @@ Status Server::set_state(Conn& c, ConnState to) {
     }
     if (auto r = policy_->record_state(c.ref, to, err); !r.ok()) {
         log_.message(r.error(), {.conn = c.ref.name});
+    }
+    if (to == ConnState::Idle) {
+        // <group>:R<n> is free again: the next peer's search starts no later.
+        auto r = c.ref.name.rfind(":R");
+        if (r != std::string::npos) {
+            int n = std::atoi(c.ref.name.c_str() + r + 2);
+            auto it = responder_in_use_below_.find(upper_key(c.ref.name.substr(0, r)));
+            if (it != responder_in_use_below_.end() && n > 0 && n < it->second) {
+                it->second = n;
+            }
+        }
     }
     return {};
 }
@@ -1152,10 +1164,12 @@ Conn* Server::adopt_responder(const std::string& km_name, const std::string& gro
     // <group>:R<n>, the lowest n no connection is using (one in error keeps
     // its name until it is reset).
     std::string name;
-    for (int n = 1;; ++n) {
+    int& below = responder_in_use_below_[upper_key(group)];
+    for (int n = std::max(below, 1);; ++n) {
         name = group + ":R" + std::to_string(n);
         auto it = conns_.find(upper_key(name));
         if (it == conns_.end() || it->second.state == ConnState::Idle) {
+            below = n;
             break;
         }
     }

@@ -157,6 +157,10 @@ private:
     std::optional<IkeSockets> udp_;
     std::unique_ptr<KeyManagers> kms_;
     std::map<std::string, Conn> conns_;  // key: upper-case name
+    // Per group (upper case): every <group>:R<n> below this n is in use, so
+    // the search for the lowest free one starts here, not at R1 (it was a
+    // walk over every responder connection for each new peer).
+    std::map<std::string, int> responder_in_use_below_;
     uint32_t next_reqid_ = sa::kReqidFirst;
     uint64_t dropped_no_km_ = 0;
     bool shutting_down_ = false;

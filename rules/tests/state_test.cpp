@@ -352,6 +352,66 @@ BOOST_AUTO_TEST_CASE(no_state_is_no_rules) {
     BOOST_CHECK(!fs::exists(state_path()));  // reading creates nothing
 }
 
+BOOST_AUTO_TEST_CASE(watch_reads_again_only_after_a_change) {
+    TempRoot root;
+    ActiveRulesWatch watch;
+    // No state file: no rules, and the same snapshot while there is none.
+    auto a = watch.current();
+    BOOST_REQUIRE(a.ok());
+    BOOST_CHECK((*a)->empty());
+    auto b = watch.current();
+    BOOST_REQUIRE(b.ok());
+    BOOST_CHECK(a->get() == b->get());
+    BOOST_CHECK(!fs::exists(state_path()));
+    // A load written: read again. The state names no kernel table here, so
+    // the snapshot is the stale one; what counts is that it was read anew.
+    {
+        auto s = Store::open(state_path(), true);
+        BOOST_REQUIRE(s.ok());
+        BOOST_REQUIRE(s->begin().ok());
+        record(*s, kRules, "eth0");
+        BOOST_REQUIRE(s->commit().ok());
+    }
+    auto c = watch.current();
+    BOOST_REQUIRE(c.ok());
+    BOOST_CHECK(c->get() != b->get());
+    BOOST_CHECK((*c)->stale());
+    auto d = watch.current();
+    BOOST_REQUIRE(d.ok());
+    BOOST_CHECK(c->get() == d->get());
+    // A rolled-back change is no change; a committed one is.
+    {
+        auto s = Store::open(state_path(), true);
+        BOOST_REQUIRE(s.ok());
+        BOOST_REQUIRE(s->begin().ok());
+        BOOST_REQUIRE(s->remove_line("TRLINE").ok());
+        s->rollback();
+    }
+    auto e = watch.current();
+    BOOST_REQUIRE(e.ok());
+    BOOST_CHECK(e->get() == d->get());
+    {
+        auto s = Store::open(state_path(), true);
+        BOOST_REQUIRE(s.ok());
+        BOOST_REQUIRE(s->begin().ok());
+        BOOST_REQUIRE(s->remove_line("TRLINE").ok());
+        BOOST_REQUIRE(s->prune_units().ok());
+        BOOST_REQUIRE(s->commit().ok());
+    }
+    auto f = watch.current();
+    BOOST_REQUIRE(f.ok());
+    BOOST_CHECK(f->get() != e->get());
+    BOOST_CHECK((*f)->empty() && !(*f)->stale());
+    // The state removed: read again, no rules.
+    for (const char* sfx : {"", "-wal", "-shm"}) {
+        fs::remove(state_path() + sfx);
+    }
+    auto g = watch.current();
+    BOOST_REQUIRE(g.ok());
+    BOOST_CHECK(g->get() != f->get());
+    BOOST_CHECK((*g)->empty());
+}
+
 BOOST_AUTO_TEST_CASE(match_json_round_trip_and_bad_json) {
     Parsed p = parse_checked(
         "FILTER SET s ACTION = PERMIT SRCADDR <> 2001:db8::/32 PROTOCOL = TCP/STARTING "

@@ -326,10 +326,14 @@ void Engine::set_state(IkeSa& sa, IkeState to) {
                 "IKE SA transition " + std::string(state_name(sa.state)) + " -> " +
                     std::string(state_name(to))));
         sa.state = IkeState::Closed;
+        closed_.push_back(sa.our_spi());
         return;
     }
     debug(&sa, "state", std::string(state_name(sa.state)) + " -> " + std::string(state_name(to)));
     sa.state = to;
+    if (to == IkeState::Closed) {
+        closed_.push_back(sa.our_spi());
+    }
 }
 
 void Engine::set_state(IkeSa& sa, ChildSaState& c, ChildState to) {
@@ -344,6 +348,7 @@ void Engine::set_state(IkeSa& sa, ChildSaState& c, ChildState to) {
                     std::string(state_name(to))),
             c.spi_in);
         c.state = ChildState::Closed;
+        closed_.push_back(sa.our_spi());
         return;
     }
     debug(&sa, "child",
@@ -352,6 +357,9 @@ void Engine::set_state(IkeSa& sa, ChildSaState& c, ChildState to) {
     c.state = to;
     if (to == ChildState::Rekeyed) {
         c.replaced = true;
+    }
+    if (to == ChildState::Closed) {
+        closed_.push_back(sa.our_spi());
     }
 }
 
@@ -402,17 +410,29 @@ size_t Engine::half_open_count() const {
 }
 
 void Engine::purge_closed() {
-    for (auto it = sas_.begin(); it != sas_.end();) {
+    if (closed_.empty()) {
+        return;
+    }
+    std::vector<uint64_t> closed;
+    closed.swap(closed_);
+    bool erased = false;
+    for (uint64_t spi : closed) {
+        auto it = sas_.find(spi);
+        if (it == sas_.end()) {
+            continue;  // listed twice, gone already
+        }
         if (it->second->state == IkeState::Closed) {
             cancel_all_timers(*it->second);
-            it = sas_.erase(it);
+            sas_.erase(it);
+            erased = true;
         } else {
             it->second->drop_closed_children();
-            ++it;
         }
     }
-    for (auto it = half_open_.begin(); it != half_open_.end();) {
-        it = sas_.count(it->second) == 0 ? half_open_.erase(it) : std::next(it);
+    if (erased) {
+        for (auto it = half_open_.begin(); it != half_open_.end();) {
+            it = sas_.count(it->second) == 0 ? half_open_.erase(it) : std::next(it);
+        }
     }
 }
 

@@ -311,6 +311,9 @@ private:
     EngineConfig cfg_;
     CookieJar cookies_;
     std::map<uint64_t, std::unique_ptr<IkeSa>> sas_;
+    // SAs (by our SPI) that closed, or closed a CHILD_SA, since the last
+    // purge_closed(): it looks at these only, not at every SA.
+    std::vector<uint64_t> closed_;
     // Responder: (peer address and port, SPIi) of IKE_SA_INIT requests
     // answered, for retransmissions and duplicates.
     std::map<std::pair<std::string, uint64_t>, uint64_t> half_open_;

@@ -900,6 +900,7 @@ void Engine::move_children(IkeSa& from, IkeSa& to) {
         ChildSaState moved = std::move(c);
         c.state = ChildState::Closed;
         c.removed = true;
+        closed_.push_back(from.our_spi());
         SteadyTime now = clock_.now();
         if (moved.rekey_at != SteadyTime{} && moved.state == ChildState::Installed) {
             moved.rekey_timer = arm(to, TimerKind::ChildRekey, std::max(moved.rekey_at, now),
